@@ -1,0 +1,169 @@
+using System.Globalization;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
+
+namespace AspNetCore.TcpTuning.Configuration;
+
+/// <summary>
+/// Binds the <c>TcpTuning</c> section by hand so that every malformed value and unknown key is reported
+/// with its full key at start, instead of the first conversion error ending the bind.
+/// </summary>
+internal sealed class TcpTuningConfigurationSetup : IConfigureOptions<TcpTuningOptions>
+{
+    private static readonly string[] s_quickAckNames = Enum.GetNames<QuickAckMode>();
+    private static readonly string[] s_responseFlushNames = Enum.GetNames<ResponseFlushMode>();
+
+    private readonly IConfiguration _configuration;
+
+    public TcpTuningConfigurationSetup(IConfiguration configuration) => _configuration = configuration;
+
+    public void Configure(TcpTuningOptions options)
+    {
+        var errors = options.ConfigurationErrors;
+        foreach (var child in _configuration.GetSection(TcpTuningOptions.SectionName).GetChildren())
+        {
+            switch (child.Key.ToUpperInvariant())
+            {
+                case "STRICT":
+                    options.Strict = ReadBool(child, errors) ?? options.Strict;
+                    break;
+                case "DEFAULTS":
+                    BindProfile(child, options.Defaults, errors);
+                    break;
+                case "ENDPOINTS":
+                    foreach (var endpoint in child.GetChildren())
+                    {
+                        if (!options.Endpoints.TryGetValue(endpoint.Key, out var profile))
+                        {
+                            profile = new TcpProfile();
+                            options.Endpoints[endpoint.Key] = profile;
+                        }
+
+                        BindProfile(endpoint, profile, errors);
+                    }
+
+                    break;
+                default:
+                    errors.Add(UnknownKey(child, "Strict, Defaults, Endpoints"));
+                    break;
+            }
+        }
+    }
+
+    internal static void BindProfile(IConfigurationSection section, TcpProfile profile, List<string> errors)
+    {
+        foreach (var child in section.GetChildren())
+        {
+            switch (child.Key.ToUpperInvariant())
+            {
+                case "NODELAY": profile.NoDelay = ReadBool(child, errors) ?? profile.NoDelay; break;
+                case "QUICKACK": profile.QuickAck = ReadEnum<QuickAckMode>(child, s_quickAckNames, errors) ?? profile.QuickAck; break;
+                case "RESPONSEFLUSH": profile.ResponseFlush = ReadEnum<ResponseFlushMode>(child, s_responseFlushNames, errors) ?? profile.ResponseFlush; break;
+                case "CORK": profile.Cork = ReadBool(child, errors) ?? profile.Cork; break;
+                case "SENDBUFFERSIZE": profile.SendBufferSize = ReadInt(child, errors) ?? profile.SendBufferSize; break;
+                case "RECEIVEBUFFERSIZE": profile.ReceiveBufferSize = ReadInt(child, errors) ?? profile.ReceiveBufferSize; break;
+                case "USERTIMEOUT": profile.UserTimeout = ReadTimeSpan(child, errors) ?? profile.UserTimeout; break;
+                case "NOTSENTLOWWATERMARK": profile.NotSentLowWatermark = ReadInt(child, errors) ?? profile.NotSentLowWatermark; break;
+                case "TYPEOFSERVICE": profile.TypeOfService = ReadInt(child, errors) ?? profile.TypeOfService; break;
+                case "CONGESTIONCONTROL": profile.CongestionControl = child.Value ?? profile.CongestionControl; break;
+                case "LINGER": profile.Linger = ReadTimeSpan(child, errors) ?? profile.Linger; break;
+                case "DEFERACCEPT": profile.DeferAccept = ReadTimeSpan(child, errors) ?? profile.DeferAccept; break;
+                case "FASTOPENQUEUELENGTH": profile.FastOpenQueueLength = ReadInt(child, errors) ?? profile.FastOpenQueueLength; break;
+                case "KEEPALIVE":
+                    profile.KeepAlive ??= new TcpKeepAliveOptions();
+                    BindKeepAlive(child, profile.KeepAlive, errors);
+                    break;
+                default:
+                    errors.Add(UnknownKey(child, "NoDelay, QuickAck, ResponseFlush, Cork, SendBufferSize, ReceiveBufferSize, KeepAlive, UserTimeout, NotSentLowWatermark, TypeOfService, CongestionControl, Linger, DeferAccept, FastOpenQueueLength"));
+                    break;
+            }
+        }
+    }
+
+    private static void BindKeepAlive(IConfigurationSection section, TcpKeepAliveOptions keepAlive, List<string> errors)
+    {
+        foreach (var child in section.GetChildren())
+        {
+            switch (child.Key.ToUpperInvariant())
+            {
+                case "ENABLED": keepAlive.Enabled = ReadBool(child, errors) ?? keepAlive.Enabled; break;
+                case "IDLE": keepAlive.Idle = ReadTimeSpan(child, errors) ?? keepAlive.Idle; break;
+                case "INTERVAL": keepAlive.Interval = ReadTimeSpan(child, errors) ?? keepAlive.Interval; break;
+                case "COUNT": keepAlive.Count = ReadInt(child, errors) ?? keepAlive.Count; break;
+                default: errors.Add(UnknownKey(child, "Enabled, Idle, Interval, Count")); break;
+            }
+        }
+    }
+
+    private static bool? ReadBool(IConfigurationSection section, List<string> errors)
+    {
+        if (section.Value is null)
+        {
+            return null;
+        }
+
+        if (bool.TryParse(section.Value, out var value))
+        {
+            return value;
+        }
+
+        errors.Add($"{section.Path} has the value '{section.Value}', which is not true or false.");
+        return null;
+    }
+
+    private static int? ReadInt(IConfigurationSection section, List<string> errors)
+    {
+        if (section.Value is null)
+        {
+            return null;
+        }
+
+        if (int.TryParse(section.Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
+        {
+            return value;
+        }
+
+        errors.Add($"{section.Path} has the value '{section.Value}', which is not a whole number.");
+        return null;
+    }
+
+    private static TimeSpan? ReadTimeSpan(IConfigurationSection section, List<string> errors)
+    {
+        if (section.Value is null)
+        {
+            return null;
+        }
+
+        if (TimeSpan.TryParseExact(section.Value, "c", CultureInfo.InvariantCulture, out var value))
+        {
+            return value;
+        }
+
+        errors.Add($"{section.Path} has the value '{section.Value}', which is not a time span such as '00:00:30'.");
+        return null;
+    }
+
+    private static TEnum? ReadEnum<TEnum>(IConfigurationSection section, string[] names, List<string> errors)
+        where TEnum : struct, Enum
+    {
+        if (section.Value is null)
+        {
+            return null;
+        }
+
+        // Names only: Enum.TryParse would also accept numbers and comma lists.
+        foreach (var name in names)
+        {
+            if (string.Equals(name, section.Value, StringComparison.OrdinalIgnoreCase))
+            {
+                return Enum.Parse<TEnum>(name);
+            }
+        }
+
+        errors.Add($"{section.Path} has the value '{section.Value}', which is not one of {string.Join(", ", names)}.");
+        return null;
+    }
+
+    private static string UnknownKey(IConfigurationSection section, string known)
+        => $"{section.Path} is not a known setting; the keys here are {known}.";
+}

@@ -1,0 +1,145 @@
+using AspNetCore.TcpTuning.Platform;
+using Microsoft.Extensions.Options;
+
+namespace AspNetCore.TcpTuning.Configuration;
+
+/// <summary>
+/// Validates <see cref="TcpTuningOptions"/> at start and reports every error, each with its full configuration key.
+/// </summary>
+internal sealed class TcpTuningOptionsValidator : IValidateOptions<TcpTuningOptions>
+{
+    internal const int MaxKeepAliveSeconds = 32767;
+    internal const int MaxKeepAliveCount = 127;
+    internal const int MaxTypeOfService = 255;
+    internal const int MaxLingerSeconds = 65535;
+    internal const int MaxDeferAcceptSeconds = 3600;
+    internal const int MaxFastOpenQueueLength = 65535;
+    internal const int MaxCongestionControlNameLength = 15;
+    internal const int MaxBufferSize = int.MaxValue / 2;
+
+    private readonly Func<IReadOnlyList<KestrelNamedEndpoint>> _kestrelEndpoints;
+    private readonly Func<string> _kestrelEndpointsPath;
+    private readonly TcpPlatform _platform;
+    private readonly IReadOnlySet<string>? _congestionControls;
+
+    public TcpTuningOptionsValidator(KestrelEndpointCatalog catalog, TcpPlatform platform)
+        : this(catalog.GetEndpoints, () => catalog.EndpointsPath, platform, CongestionControlCatalog.GetAvailable())
+    {
+    }
+
+    internal TcpTuningOptionsValidator(Func<IReadOnlyList<KestrelNamedEndpoint>> kestrelEndpoints, Func<string> kestrelEndpointsPath, TcpPlatform platform, IReadOnlySet<string>? congestionControls)
+    {
+        _kestrelEndpoints = kestrelEndpoints;
+        _kestrelEndpointsPath = kestrelEndpointsPath;
+        _platform = platform;
+        _congestionControls = congestionControls;
+    }
+
+    public ValidateOptionsResult Validate(string? name, TcpTuningOptions options)
+    {
+        var builder = new ValidateOptionsResultBuilder();
+        AddErrors(builder, options.ConfigurationErrors);
+        AddErrors(builder, ValidateProfile($"{TcpTuningOptions.SectionName}:Defaults", options.Defaults, inherited: null, options.Strict));
+
+        var endpoints = options.Endpoints.Count > 0 ? _kestrelEndpoints() : [];
+        foreach (var (endpointName, profile) in options.Endpoints)
+        {
+            var prefix = $"{TcpTuningOptions.SectionName}:Endpoints:{endpointName}";
+            if (!endpoints.Any(e => string.Equals(e.Name, endpointName, StringComparison.OrdinalIgnoreCase)))
+            {
+                var known = endpoints.Count == 0 ? "none" : string.Join(", ", endpoints.Select(e => e.Name));
+                builder.AddError($"{prefix} matches no Kestrel endpoint; the names under {_kestrelEndpointsPath()} are: {known}.");
+            }
+
+            AddErrors(builder, ValidateProfile(prefix, profile, options.Defaults, options.Strict));
+        }
+
+        return builder.Build();
+    }
+
+    /// <summary>The errors of one profile, each naming its full key below <paramref name="prefix"/>.</summary>
+    public List<string> ValidateProfile(string prefix, TcpProfile profile, TcpProfile? inherited, bool strict)
+    {
+        var errors = new List<string>();
+        Range(errors, prefix, "SendBufferSize", profile.SendBufferSize, 1, MaxBufferSize);
+        Range(errors, prefix, "ReceiveBufferSize", profile.ReceiveBufferSize, 1, MaxBufferSize);
+        Range(errors, prefix, "NotSentLowWatermark", profile.NotSentLowWatermark, 1, int.MaxValue);
+        Range(errors, prefix, "TypeOfService", profile.TypeOfService, 0, MaxTypeOfService);
+        Range(errors, prefix, "FastOpenQueueLength", profile.FastOpenQueueLength, 1, MaxFastOpenQueueLength);
+        Seconds(errors, prefix, "Linger", profile.Linger, 0, MaxLingerSeconds);
+        Seconds(errors, prefix, "DeferAccept", profile.DeferAccept, 1, MaxDeferAcceptSeconds);
+
+        if (profile.UserTimeout is TimeSpan userTimeout
+            && (userTimeout.Ticks % TimeSpan.TicksPerMillisecond != 0 || userTimeout.TotalMilliseconds is < 1 or > int.MaxValue))
+        {
+            errors.Add($"{prefix}:UserTimeout must be a whole number of milliseconds between 00:00:00.001 and {TimeSpan.FromMilliseconds(int.MaxValue):c}.");
+        }
+
+        if (profile.CongestionControl is { } congestionControl)
+        {
+            if (congestionControl.Length is 0 or > MaxCongestionControlNameLength || !congestionControl.All(char.IsAsciiLetterOrDigit))
+            {
+                errors.Add($"{prefix}:CongestionControl must be an algorithm name of 1 to {MaxCongestionControlNameLength} ASCII letters or digits.");
+            }
+            else if (_congestionControls is not null && !_congestionControls.Contains(congestionControl))
+            {
+                errors.Add($"{prefix}:CongestionControl '{congestionControl}' is not offered by this kernel; tcp_available_congestion_control lists: {string.Join(", ", _congestionControls.Order(StringComparer.Ordinal))}.");
+            }
+        }
+
+        if (profile.KeepAlive is { } keepAlive)
+        {
+            var keepAlivePrefix = $"{prefix}:KeepAlive";
+            Seconds(errors, keepAlivePrefix, "Idle", keepAlive.Idle, 1, MaxKeepAliveSeconds);
+            Seconds(errors, keepAlivePrefix, "Interval", keepAlive.Interval, 1, MaxKeepAliveSeconds);
+            Range(errors, keepAlivePrefix, "Count", keepAlive.Count, 1, MaxKeepAliveCount);
+
+            var enabled = keepAlive.Enabled ?? inherited?.KeepAlive?.Enabled;
+            if (enabled != true && (keepAlive.Idle is not null || keepAlive.Interval is not null || keepAlive.Count is not null))
+            {
+                errors.Add($"{keepAlivePrefix}:Idle, Interval and Count take effect only with {keepAlivePrefix}:Enabled set to true.");
+            }
+        }
+
+        if (strict)
+        {
+            foreach (var key in UnsupportedKeys(profile))
+            {
+                errors.Add($"{prefix}:{key} is not supported on {_platform.Name}, and {TcpTuningOptions.SectionName}:Strict is true.");
+            }
+        }
+
+        return errors;
+    }
+
+    private IEnumerable<string> UnsupportedKeys(TcpProfile profile)
+    {
+        // Adaptive QuickAck is the library default and degrades silently; see EffectiveTcpProfile.
+        var probe = EffectiveTcpProfile.Create(new TcpProfile(), profile, endpointName: null, keyPrefix: "", _platform, transportNoDelay: profile.NoDelay != true);
+        return probe.UnsupportedKeys.Select(key => key.TrimStart(':'));
+    }
+
+    private static void AddErrors(ValidateOptionsResultBuilder builder, List<string> errors)
+    {
+        foreach (var error in errors)
+        {
+            builder.AddError(error);
+        }
+    }
+
+    private static void Range(List<string> errors, string prefix, string key, int? value, int min, int max)
+    {
+        if (value is int v && (v < min || v > max))
+        {
+            errors.Add($"{prefix}:{key} must be between {min} and {max}.");
+        }
+    }
+
+    private static void Seconds(List<string> errors, string prefix, string key, TimeSpan? value, int min, int max)
+    {
+        if (value is TimeSpan v && (v.Ticks % TimeSpan.TicksPerSecond != 0 || v.TotalSeconds < min || v.TotalSeconds > max))
+        {
+            errors.Add($"{prefix}:{key} must be a whole number of seconds between {TimeSpan.FromSeconds(min):c} and {TimeSpan.FromSeconds(max):c}.");
+        }
+    }
+}

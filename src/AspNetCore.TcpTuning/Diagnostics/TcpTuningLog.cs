@@ -1,0 +1,22 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+
+namespace AspNetCore.TcpTuning.Diagnostics;
+
+internal static partial class TcpTuningLog
+{
+    [LoggerMessage(1, LogLevel.Warning, "{Key} is not supported on {Platform}; it is skipped for endpoint {EndPoint}.", EventName = "OptionNotSupported")]
+    public static partial void OptionNotSupported(ILogger logger, string key, string platform, EndPoint endPoint);
+
+    [LoggerMessage(2, LogLevel.Debug, "Setting {Key} on connection {ConnectionId} failed with {Error}; the connection proceeds without it.", EventName = "SocketOptionFailed")]
+    public static partial void SocketOptionFailed(ILogger logger, string key, string connectionId, string error);
+
+    [LoggerMessage(3, LogLevel.Warning, "Setting {Key} on the listen socket {EndPoint} failed with {Error}; the endpoint listens without it.", EventName = "ListenSocketOptionFailed")]
+    public static partial void ListenSocketOptionFailed(ILogger logger, string key, EndPoint endPoint, string error);
+
+    [LoggerMessage(4, LogLevel.Warning, "Kestrel endpoints {Names} all bind {EndPoint}; the settings of {Chosen} apply. Give each named endpoint its own address.", EventName = "AmbiguousEndpoint")]
+    public static partial void AmbiguousEndpoint(ILogger logger, EndPoint endPoint, string names, string chosen);
+
+    [LoggerMessage(5, LogLevel.Information, "Endpoint {EndPoint} uses the TCP settings of {Source}; listen socket: [{ListenOptions}]; accepted sockets: [{AcceptOptions}].", EventName = "EndpointBound")]
+    public static partial void EndpointBound(ILogger logger, EndPoint endPoint, string source, string listenOptions, string acceptOptions);
+}

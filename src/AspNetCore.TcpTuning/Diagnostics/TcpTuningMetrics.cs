@@ -1,0 +1,54 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Runtime.CompilerServices;
+
+namespace AspNetCore.TcpTuning.Diagnostics;
+
+/// <summary>The library's instruments, on the meter <see cref="MeterName"/>.</summary>
+internal sealed class TcpTuningMetrics
+{
+    public const string MeterName = "AspNetCore.TcpTuning";
+
+    private readonly Counter<long> _connectionsTuned;
+    private readonly Counter<long> _socketOptionErrors;
+
+    public TcpTuningMetrics(IMeterFactory meterFactory)
+    {
+        var meter = meterFactory.Create(MeterName);
+        _connectionsTuned = meter.CreateCounter<long>(
+            "tcp_tuning.connections.tuned", unit: "{connection}", description: "Accepted TCP connections whose endpoint settings were applied.");
+        _socketOptionErrors = meter.CreateCounter<long>(
+            "tcp_tuning.socket_option.errors", unit: "{error}", description: "setsockopt calls that failed, by option and error.");
+    }
+
+    public void ConnectionTuned(string? endpointName)
+    {
+        if (_connectionsTuned.Enabled)
+        {
+            ConnectionTunedCore(endpointName);
+        }
+    }
+
+    public void SocketOptionFailed(string option, string error)
+    {
+        if (_socketOptionErrors.Enabled)
+        {
+            SocketOptionFailedCore(option, error);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ConnectionTunedCore(string? endpointName)
+        => _connectionsTuned.Add(1, new KeyValuePair<string, object?>("tcp_tuning.endpoint", endpointName ?? "(defaults)"));
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void SocketOptionFailedCore(string option, string error)
+    {
+        var tags = new TagList
+        {
+            { "tcp_tuning.option", option },
+            { "error.type", error },
+        };
+        _socketOptionErrors.Add(1, tags);
+    }
+}

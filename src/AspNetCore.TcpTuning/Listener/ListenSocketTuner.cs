@@ -1,0 +1,60 @@
+using System.Net;
+using System.Net.Sockets;
+using AspNetCore.TcpTuning.Configuration;
+using AspNetCore.TcpTuning.Diagnostics;
+using AspNetCore.TcpTuning.Platform;
+using Microsoft.Extensions.Logging;
+
+namespace AspNetCore.TcpTuning.Listener;
+
+/// <summary>
+/// Applies listener-level options (TCP_DEFER_ACCEPT, TCP_FASTOPEN, the inherited receive buffer) to a listen socket
+/// between bind and listen, through <c>SocketTransportOptions.CreateBoundListenSocket</c>.
+/// </summary>
+internal sealed class ListenSocketTuner
+{
+    // The transport creates the listen socket inside our BindAsync call; this carries that bind's profile to the hook.
+    private readonly AsyncLocal<EffectiveTcpProfile?> _binding = new();
+    private readonly SocketOptionWriter _writer;
+    private readonly TcpTuningMetrics _metrics;
+    private readonly ILogger _logger;
+
+    public ListenSocketTuner(SocketOptionWriter writer, TcpTuningMetrics metrics, ILogger<ListenSocketTuner> logger)
+    {
+        _writer = writer;
+        _metrics = metrics;
+        _logger = logger;
+    }
+
+    /// <summary>Marks the bind in progress on this async flow until disposed.</summary>
+    public BindingScope Begin(EffectiveTcpProfile profile)
+    {
+        _binding.Value = profile;
+        return new BindingScope(this);
+    }
+
+    /// <summary>Called by the transport with each new listen socket.</summary>
+    public Socket OnListenSocketCreated(Socket socket, EndPoint endPoint)
+    {
+        if (_binding.Value is not { } profile || endPoint is not IPEndPoint)
+        {
+            return socket;
+        }
+
+        foreach (var setting in profile.ListenSettings)
+        {
+            if (_writer.TrySet(socket, setting) is { } error)
+            {
+                TcpTuningLog.ListenSocketOptionFailed(_logger, profile.KeyOf(setting.Option), endPoint, error);
+                _metrics.SocketOptionFailed(TcpOptionKeys.Of(setting.Option), error);
+            }
+        }
+
+        return socket;
+    }
+
+    internal readonly struct BindingScope(ListenSocketTuner tuner) : IDisposable
+    {
+        public void Dispose() => tuner._binding.Value = null;
+    }
+}

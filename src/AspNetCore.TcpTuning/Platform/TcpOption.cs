@@ -1,0 +1,22 @@
+namespace AspNetCore.TcpTuning.Platform;
+
+/// <summary>The socket options this library sets, independent of the operating system.</summary>
+internal enum TcpOption
+{
+    NoDelay,
+    QuickAck,
+    Cork,
+    SendBufferSize,
+    ReceiveBufferSize,
+    KeepAlive,
+    KeepAliveIdle,
+    KeepAliveInterval,
+    KeepAliveCount,
+    UserTimeout,
+    NotSentLowWatermark,
+    TypeOfService,
+    CongestionControl,
+    Linger,
+    DeferAccept,
+    FastOpenQueueLength,
+}

@@ -1,0 +1,57 @@
+namespace AspNetCore.TcpTuning;
+
+/// <summary>
+/// The TCP settings of one Kestrel endpoint, or the defaults every endpoint inherits.
+/// </summary>
+/// <remarks>
+/// Every value is optional: a value left <see langword="null"/> on an endpoint is taken from
+/// <see cref="TcpTuningOptions.Defaults"/>, and a value left <see langword="null"/> there leaves the
+/// operating system's default in place.
+/// </remarks>
+public sealed class TcpProfile
+{
+    /// <summary>Disables Nagle's algorithm on accepted sockets (TCP_NODELAY).</summary>
+    /// <remarks>Defaults to <see langword="true"/> through <see cref="TcpTuningOptions.Defaults"/>, as Kestrel does.</remarks>
+    public bool? NoDelay { get; set; }
+
+    /// <summary>When delayed ACKs are bypassed on accepted sockets (TCP_QUICKACK).</summary>
+    /// <remarks>Defaults to <see cref="QuickAckMode.Adaptive"/> through <see cref="TcpTuningOptions.Defaults"/>.</remarks>
+    public QuickAckMode? QuickAck { get; set; }
+
+    /// <summary>How response body writes are flushed.</summary>
+    /// <remarks>Defaults to <see cref="ResponseFlushMode.MessageBoundary"/> through <see cref="TcpTuningOptions.Defaults"/>.</remarks>
+    public ResponseFlushMode? ResponseFlush { get; set; }
+
+    /// <summary>Holds partial segments while a response is sent in several pieces (TCP_CORK, TCP_NOPUSH).</summary>
+    public bool? Cork { get; set; }
+
+    /// <summary>The kernel send buffer in bytes (SO_SNDBUF). Linux doubles the value and caps it at net.core.wmem_max.</summary>
+    public int? SendBufferSize { get; set; }
+
+    /// <summary>The kernel receive buffer in bytes (SO_RCVBUF), set on the listen socket too so the window scale fits it.</summary>
+    public int? ReceiveBufferSize { get; set; }
+
+    /// <summary>TCP keep-alive probing.</summary>
+    public TcpKeepAliveOptions? KeepAlive { get; set; }
+
+    /// <summary>How long sent data may stay unacknowledged before the connection is dropped (TCP_USER_TIMEOUT). Whole milliseconds.</summary>
+    public TimeSpan? UserTimeout { get; set; }
+
+    /// <summary>Unsent bytes in the kernel above which the socket stops reporting writable (TCP_NOTSENT_LOWAT).</summary>
+    public int? NotSentLowWatermark { get; set; }
+
+    /// <summary>The IP type-of-service byte, DSCP and ECN (IP_TOS, IPV6_TCLASS). From 0 to 255; the kernel owns the two ECN bits.</summary>
+    public int? TypeOfService { get; set; }
+
+    /// <summary>The congestion-control algorithm (TCP_CONGESTION), one the kernel lists as available.</summary>
+    public string? CongestionControl { get; set; }
+
+    /// <summary>How long closing waits for unsent data (SO_LINGER). Whole seconds; zero makes a close send a reset.</summary>
+    public TimeSpan? Linger { get; set; }
+
+    /// <summary>Listen socket: wake the accept only when data arrives, up to this long (TCP_DEFER_ACCEPT). Whole seconds.</summary>
+    public TimeSpan? DeferAccept { get; set; }
+
+    /// <summary>Listen socket: the queue length of TCP Fast Open requests (TCP_FASTOPEN).</summary>
+    public int? FastOpenQueueLength { get; set; }
+}
