@@ -1,0 +1,113 @@
+using System.Collections.Concurrent;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace AspNetCore.TcpTuning.Tests.Infrastructure;
+
+/// <summary>
+/// A real Kestrel on loopback with in-memory configuration. Named endpoints get distinct loopback addresses
+/// (127.0.0.x, port 0) so each is matched to its own settings.
+/// </summary>
+public sealed class TuningTestServer : IAsyncDisposable
+{
+    private TuningTestServer(WebApplication app, CollectingLoggerProvider logs, ConcurrentQueue<Socket> listenSockets)
+    {
+        App = app;
+        Logs = logs;
+        ListenSockets = listenSockets;
+    }
+
+    public WebApplication App { get; }
+
+    public CollectingLoggerProvider Logs { get; }
+
+    /// <summary>Every listen socket Kestrel created, captured through the app's own CreateBoundListenSocket hook.</summary>
+    public ConcurrentQueue<Socket> ListenSockets { get; }
+
+    public IReadOnlyList<Uri> Addresses =>
+        App.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Select(a => new Uri(a)).ToList();
+
+    public static WebApplicationBuilder CreateBuilder(IDictionary<string, string?> settings, CollectingLoggerProvider logs, ConcurrentQueue<Socket> listenSockets)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = Environments.Production });
+        builder.Configuration.Sources.Clear();
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.Logging.ClearProviders();
+        builder.Logging.AddProvider(logs);
+        builder.Logging.SetMinimumLevel(LogLevel.Debug);
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureHttpsDefaults(https => https.ServerCertificate = TestCertificate.Instance));
+        builder.Services.Configure<SocketTransportOptions>(transport =>
+        {
+            var create = transport.CreateBoundListenSocket;
+            transport.CreateBoundListenSocket = endPoint =>
+            {
+                var socket = create(endPoint);
+                listenSockets.Enqueue(socket);
+                return socket;
+            };
+        });
+        return builder;
+    }
+
+    public static async Task<TuningTestServer> StartAsync(IDictionary<string, string?> settings, Action<WebApplicationBuilder>? configure = null, bool tune = true)
+    {
+        var logs = new CollectingLoggerProvider();
+        var listenSockets = new ConcurrentQueue<Socket>();
+        var builder = CreateBuilder(settings, logs, listenSockets);
+        if (tune)
+        {
+            builder.WebHost.UseTcpTuning();
+        }
+
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        app.MapGet("/sockopt", (HttpContext context) => SocketOptionProbe.Read(context.Features.Get<IConnectionSocketFeature>()!.Socket));
+        app.MapGet("/feature", (HttpContext context) => context.Features.Get<ITcpTuningFeature>() is { } feature
+            ? Results.Ok(new TuningReport(feature.EndpointName, feature.AppliedOptions, feature.SkippedOptions, feature.FailedOptions))
+            : Results.NotFound());
+        await app.StartAsync();
+        return new TuningTestServer(app, logs, listenSockets);
+    }
+
+    public Uri AddressOn(string host) => Addresses.Single(a => a.Host == host);
+
+    public static async Task<Dictionary<string, string>> GetSocketOptionsAsync(Uri baseAddress)
+    {
+        using var client = CreateClient();
+        return (await client.GetFromJsonAsync<Dictionary<string, string>>(new Uri(baseAddress, "/sockopt")))!;
+    }
+
+    public static async Task<TuningReport?> GetFeatureAsync(Uri baseAddress)
+    {
+        using var client = CreateClient();
+        using var response = await client.GetAsync(new Uri(baseAddress, "/feature"));
+        return response.IsSuccessStatusCode ? await response.Content.ReadFromJsonAsync<TuningReport>() : null;
+    }
+
+    public static HttpClient CreateClient() => new(new SocketsHttpHandler
+    {
+        SslOptions = { RemoteCertificateValidationCallback = (_, certificate, _, _) => certificate?.GetCertHashString() == TestCertificate.Instance.GetCertHashString() },
+        PooledConnectionLifetime = TimeSpan.Zero,
+    })
+    { Timeout = TimeSpan.FromSeconds(30) };
+
+    public async ValueTask DisposeAsync()
+    {
+        await App.StopAsync();
+        await App.DisposeAsync();
+    }
+}
+
+public sealed record TuningReport(string? EndpointName, IReadOnlyList<string> AppliedOptions, IReadOnlyList<string> SkippedOptions, IReadOnlyList<string> FailedOptions);

@@ -1,0 +1,48 @@
+using System.Net.Sockets;
+using AspNetCore.TcpTuning.Platform;
+
+namespace AspNetCore.TcpTuning.Tests.Unit;
+
+public sealed class TcpPlatformTests
+{
+    [Theory]
+    [InlineData("Linux", "QuickAck", 6, 12)]
+    [InlineData("Linux", "Cork", 6, 3)]
+    [InlineData("MacOS", "Cork", 6, 4)]
+    [InlineData("FreeBsd", "Cork", 6, 4)]
+    [InlineData("Linux", "NotSentLowWatermark", 6, 25)]
+    [InlineData("MacOS", "NotSentLowWatermark", 6, 0x201)]
+    [InlineData("Linux", "UserTimeout", 6, 18)]
+    [InlineData("Linux", "CongestionControl", 6, 13)]
+    [InlineData("Linux", "DeferAccept", 6, 9)]
+    [InlineData("Linux", "FastOpenQueueLength", 6, 23)]
+    [InlineData("Linux", "TypeOfService", 0, 1)]
+    public void TryGetRawOption_KnownOption_ReturnsPlatformNumbers(string kind, string option, int level, int name)
+    {
+        Assert.True(new TcpPlatform(Enum.Parse<TcpPlatformKind>(kind)).TryGetRawOption(Enum.Parse<TcpOption>(option), AddressFamily.InterNetwork, out var actualLevel, out var actualName));
+        Assert.Equal((level, name), (actualLevel, actualName));
+    }
+
+    [Theory]
+    [InlineData("Linux", 41, 67)]
+    [InlineData("MacOS", 41, 36)]
+    [InlineData("FreeBsd", 41, 61)]
+    public void TryGetRawOption_TypeOfServiceOnIPv6_UsesTrafficClass(string kind, int level, int name)
+    {
+        Assert.True(new TcpPlatform(Enum.Parse<TcpPlatformKind>(kind)).TryGetRawOption(TcpOption.TypeOfService, AddressFamily.InterNetworkV6, out var actualLevel, out var actualName));
+        Assert.Equal((level, name), (actualLevel, actualName));
+    }
+
+    [Theory]
+    [InlineData("Windows", "Cork")]
+    [InlineData("Windows", "QuickAck")]
+    [InlineData("MacOS", "CongestionControl")]
+    [InlineData("FreeBsd", "UserTimeout")]
+    public void TryGetRawOption_OptionThePlatformLacks_False(string kind, string option)
+    {
+        var platform = new TcpPlatform(Enum.Parse<TcpPlatformKind>(kind));
+
+        Assert.False(platform.Supports(Enum.Parse<TcpOption>(option)));
+        Assert.False(platform.TryGetRawOption(Enum.Parse<TcpOption>(option), AddressFamily.InterNetwork, out _, out _));
+    }
+}
