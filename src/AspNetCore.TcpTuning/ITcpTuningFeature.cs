@@ -17,4 +17,10 @@ public interface ITcpTuningFeature
 
     /// <summary>The configuration keys whose setsockopt failed, for example because the peer had already reset the connection.</summary>
     IReadOnlyList<string> FailedOptions { get; }
+
+    /// <summary>The QuickAck mode in effect on this connection (<see cref="QuickAckMode.Default"/> where the platform lacks TCP_QUICKACK).</summary>
+    QuickAckMode QuickAck { get; }
+
+    /// <summary>How many times TCP_QUICKACK was re-armed on this connection so far.</summary>
+    long QuickAckRearms { get; }
 }

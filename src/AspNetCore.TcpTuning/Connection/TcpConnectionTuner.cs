@@ -55,7 +55,17 @@ internal sealed class TcpConnectionTuner
             _metrics.SocketOptionFailed(profile.AcceptKeys[i], error);
         }
 
-        connection.Features.Set<ITcpTuningFeature>(new TcpTuningConnectionFeature(profile, applied ?? profile.AcceptKeys, failed ?? []));
+        QuickAckController? quickAck = null;
+        if (profile.QuickAck is QuickAckMode.AfterEachRead or QuickAckMode.Adaptive)
+        {
+            quickAck = new QuickAckController(socket, profile.QuickAck, _writer, _metrics);
+            var transport = connection.Transport;
+            connection.Transport = new TunedDuplexPipe(
+                new QuickAckPipeReader(transport.Input, quickAck),
+                new WriteObservingPipeWriter(transport.Output, quickAck));
+        }
+
+        connection.Features.Set<ITcpTuningFeature>(new TcpTuningConnectionFeature(profile, applied ?? profile.AcceptKeys, failed ?? [], quickAck));
         _metrics.ConnectionTuned(profile.EndpointName);
     }
 }

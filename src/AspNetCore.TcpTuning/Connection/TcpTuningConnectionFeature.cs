@@ -5,8 +5,11 @@ namespace AspNetCore.TcpTuning.Connection;
 /// <summary>The per-connection record of what was set, shared by the listener, connection and HTTP layers.</summary>
 internal sealed class TcpTuningConnectionFeature : ITcpTuningFeature
 {
-    public TcpTuningConnectionFeature(EffectiveTcpProfile profile, IReadOnlyList<string> appliedOptions, IReadOnlyList<string> failedOptions)
+    private readonly QuickAckController? _quickAck;
+
+    public TcpTuningConnectionFeature(EffectiveTcpProfile profile, IReadOnlyList<string> appliedOptions, IReadOnlyList<string> failedOptions, QuickAckController? quickAck)
     {
+        _quickAck = quickAck;
         Profile = profile;
         AppliedOptions = appliedOptions;
         FailedOptions = failedOptions;
@@ -25,4 +28,10 @@ internal sealed class TcpTuningConnectionFeature : ITcpTuningFeature
 
     /// <inheritdoc />
     public IReadOnlyList<string> FailedOptions { get; }
+
+    /// <inheritdoc />
+    public QuickAckMode QuickAck => Profile.QuickAck;
+
+    /// <inheritdoc />
+    public long QuickAckRearms => _quickAck?.Rearms ?? 0;
 }

@@ -11,6 +11,7 @@ internal sealed class TcpTuningMetrics
 
     private readonly Counter<long> _connectionsTuned;
     private readonly Counter<long> _socketOptionErrors;
+    private readonly Counter<long> _quickAckRearms;
 
     public TcpTuningMetrics(IMeterFactory meterFactory)
     {
@@ -19,6 +20,8 @@ internal sealed class TcpTuningMetrics
             "tcp_tuning.connections.tuned", unit: "{connection}", description: "Accepted TCP connections whose endpoint settings were applied.");
         _socketOptionErrors = meter.CreateCounter<long>(
             "tcp_tuning.socket_option.errors", unit: "{error}", description: "setsockopt calls that failed, by option and error.");
+        _quickAckRearms = meter.CreateCounter<long>(
+            "tcp_tuning.quickack.rearms", unit: "{call}", description: "TCP_QUICKACK re-arms issued to avoid a delayed-ACK stall.");
     }
 
     public void ConnectionTuned(string? endpointName)
@@ -36,6 +39,21 @@ internal sealed class TcpTuningMetrics
             SocketOptionFailedCore(option, error);
         }
     }
+
+    public void QuickAckRearmed(string? error)
+    {
+        if (error is not null)
+        {
+            SocketOptionFailed("QuickAck", error);
+        }
+        else if (_quickAckRearms.Enabled)
+        {
+            QuickAckRearmedCore();
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void QuickAckRearmedCore() => _quickAckRearms.Add(1);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void ConnectionTunedCore(string? endpointName)

@@ -35,6 +35,9 @@ public sealed class TuningTestServer : IAsyncDisposable
     /// <summary>Every listen socket Kestrel created, captured through the app's own CreateBoundListenSocket hook.</summary>
     public ConcurrentQueue<Socket> ListenSockets { get; }
 
+    /// <summary>QuickAck re-arms per connection, as the feature reported them at the end of the last /echo request.</summary>
+    public ConcurrentDictionary<string, long> QuickAckRearms { get; } = new();
+
     public IReadOnlyList<Uri> Addresses =>
         App.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Select(a => new Uri(a)).ToList();
 
@@ -77,8 +80,23 @@ public sealed class TuningTestServer : IAsyncDisposable
         app.MapGet("/feature", (HttpContext context) => context.Features.Get<ITcpTuningFeature>() is { } feature
             ? Results.Ok(new TuningReport(feature.EndpointName, feature.AppliedOptions, feature.SkippedOptions, feature.FailedOptions))
             : Results.NotFound());
+        var server = new TuningTestServer(app, logs, listenSockets);
+        app.MapPost("/echo", async (HttpContext context) =>
+        {
+            // Reads the whole body, as handlers of small POSTs do, so the request is complete before the response.
+            var length = 0L;
+            var buffer = new byte[4096];
+            int read;
+            while ((read = await context.Request.Body.ReadAsync(buffer)) > 0)
+            {
+                length += read;
+            }
+
+            server.QuickAckRearms[context.Connection.Id] = context.Features.Get<ITcpTuningFeature>()?.QuickAckRearms ?? 0;
+            return Results.Text(length.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        });
         await app.StartAsync();
-        return new TuningTestServer(app, logs, listenSockets);
+        return server;
     }
 
     public Uri AddressOn(string host) => Addresses.Single(a => a.Host == host);

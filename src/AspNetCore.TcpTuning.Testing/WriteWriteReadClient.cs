@@ -1,0 +1,216 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace AspNetCore.TcpTuning.Testing;
+
+/// <summary>
+/// An HTTP/1.1 client that behaves like the ones delayed ACK stalls: Nagle's algorithm on, request headers and body
+/// sent in two writes, then a read. Against a server that delays its ACK, every request from the second on waits for
+/// the full delayed-ACK timeout (40 ms on Linux).
+/// </summary>
+/// <remarks>One keep-alive connection; requests are sequential. Plain HTTP only.</remarks>
+public sealed class WriteWriteReadClient : IDisposable
+{
+    private static readonly byte[] s_headerEnd = "\r\n\r\n"u8.ToArray();
+
+    private readonly Socket _socket;
+    private readonly string _host;
+    private readonly byte[] _buffer = new byte[64 * 1024];
+    private int _buffered;
+
+    private WriteWriteReadClient(Socket socket, string host)
+    {
+        _socket = socket;
+        _host = host;
+    }
+
+    /// <summary>Whether headers and body go out in one send (the floor) instead of two.</summary>
+    public bool SingleSend { get; init; }
+
+    /// <summary>The client socket, for reading TCP_INFO of the client side.</summary>
+    public Socket Socket => _socket;
+
+    /// <summary>Connects to <paramref name="server"/> with Nagle's algorithm on (or off, with <paramref name="noDelay"/>).</summary>
+    /// <param name="server">The server's base address (http).</param>
+    /// <param name="singleSend">Send headers and body in one write.</param>
+    /// <param name="noDelay">Disable Nagle's algorithm on the client.</param>
+    /// <param name="cancellationToken">Cancels the connect.</param>
+    /// <returns>The connected client.</returns>
+    public static async Task<WriteWriteReadClient> ConnectAsync(Uri server, bool singleSend = false, bool noDelay = false, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        var address = IPAddress.Parse(server.Host.Trim('[', ']'));
+        var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = noDelay };
+        try
+        {
+            await socket.ConnectAsync(new IPEndPoint(address, server.Port), cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+
+        return new WriteWriteReadClient(socket, server.Authority) { SingleSend = singleSend };
+    }
+
+    /// <summary>POSTs <paramref name="body"/> to <paramref name="path"/> and reads the whole response.</summary>
+    /// <param name="path">The request path.</param>
+    /// <param name="body">The request body.</param>
+    /// <param name="cancellationToken">Cancels the exchange.</param>
+    /// <returns>The status code and the time from the first send to the last byte of the response.</returns>
+    public async Task<(int StatusCode, TimeSpan Elapsed)> PostAsync(string path, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default)
+    {
+        var headers = Encoding.ASCII.GetBytes(
+            $"POST {path} HTTP/1.1\r\nHost: {_host}\r\nContent-Type: application/octet-stream\r\nContent-Length: {body.Length}\r\n\r\n");
+        var started = Stopwatch.GetTimestamp();
+        if (SingleSend)
+        {
+            var request = new byte[headers.Length + body.Length];
+            headers.CopyTo(request, 0);
+            body.CopyTo(request.AsMemory(headers.Length));
+            await SendAllAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await SendAllAsync(headers, cancellationToken).ConfigureAwait(false);
+            await SendAllAsync(body, cancellationToken).ConfigureAwait(false);
+        }
+
+        var status = await ReadResponseAsync(cancellationToken).ConfigureAwait(false);
+        return (status, Stopwatch.GetElapsedTime(started));
+    }
+
+    /// <summary>Sends <paramref name="requests"/> sequential POSTs on one connection and summarises their latency.</summary>
+    /// <param name="server">The server's base address.</param>
+    /// <param name="path">The request path; the server should read the body and answer.</param>
+    /// <param name="requests">How many requests.</param>
+    /// <param name="bodySize">The body size in bytes.</param>
+    /// <param name="singleSend">Send headers and body in one write (the floor).</param>
+    /// <param name="skipFirst">Leave the first request out: Linux quick-ACKs at connection start, so it never stalls.</param>
+    /// <param name="cancellationToken">Cancels the run.</param>
+    /// <returns>The latency summary.</returns>
+    public static async Task<LatencySummary> MeasureAsync(Uri server, string path, int requests, int bodySize = 50, bool singleSend = false, bool skipFirst = true, CancellationToken cancellationToken = default)
+    {
+        using var client = await ConnectAsync(server, singleSend, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var body = new byte[bodySize];
+        body.AsSpan().Fill((byte)'x');
+        var latencies = new List<TimeSpan>(requests);
+        for (var i = 0; i < requests; i++)
+        {
+            var (status, elapsed) = await client.PostAsync(path, body, cancellationToken).ConfigureAwait(false);
+            if (status != 200)
+            {
+                throw new HttpRequestException($"POST {path} answered {status}.");
+            }
+
+            if (i > 0 || !skipFirst)
+            {
+                latencies.Add(elapsed);
+            }
+        }
+
+        return LatencySummary.From(latencies);
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _socket.Dispose();
+
+    private async Task SendAllAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        while (!data.IsEmpty)
+        {
+            var sent = await _socket.SendAsync(data, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            data = data[sent..];
+        }
+    }
+
+    private async Task<int> ReadResponseAsync(CancellationToken cancellationToken)
+    {
+        int headerLength;
+        while ((headerLength = _buffer.AsSpan(0, _buffered).IndexOf(s_headerEnd)) < 0)
+        {
+            await FillAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        var head = Encoding.ASCII.GetString(_buffer, 0, headerLength);
+        Consume(headerLength + s_headerEnd.Length);
+        var lines = head.Split("\r\n");
+        var status = int.Parse(lines[0].Split(' ')[1], CultureInfo.InvariantCulture);
+        var contentLength = lines.Skip(1).Select(l => l.Split(':', 2)).Where(p => p.Length == 2 && p[0].Trim().Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
+            .Select(p => (long?)long.Parse(p[1].Trim(), CultureInfo.InvariantCulture)).FirstOrDefault();
+        var chunked = lines.Any(l => l.StartsWith("Transfer-Encoding:", StringComparison.OrdinalIgnoreCase) && l.Contains("chunked", StringComparison.OrdinalIgnoreCase));
+
+        if (chunked)
+        {
+            await SkipChunkedBodyAsync(cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await SkipAsync(contentLength ?? 0, cancellationToken).ConfigureAwait(false);
+        }
+
+        return status;
+    }
+
+    private async Task SkipChunkedBodyAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            int lineEnd;
+            while ((lineEnd = _buffer.AsSpan(0, _buffered).IndexOf("\r\n"u8)) < 0)
+            {
+                await FillAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            var size = long.Parse(Encoding.ASCII.GetString(_buffer, 0, lineEnd).Split(';')[0], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+            Consume(lineEnd + 2);
+            await SkipAsync(size + 2, cancellationToken).ConfigureAwait(false);
+            if (size == 0)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task SkipAsync(long count, CancellationToken cancellationToken)
+    {
+        while (count > 0)
+        {
+            if (_buffered == 0)
+            {
+                await FillAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            var take = (int)Math.Min(count, _buffered);
+            Consume(take);
+            count -= take;
+        }
+    }
+
+    private async Task FillAsync(CancellationToken cancellationToken)
+    {
+        if (_buffered == _buffer.Length)
+        {
+            throw new InvalidDataException("Response headers exceed 64 KiB.");
+        }
+
+        var read = await _socket.ReceiveAsync(_buffer.AsMemory(_buffered), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+        if (read == 0)
+        {
+            throw new IOException("The server closed the connection before the response ended.");
+        }
+
+        _buffered += read;
+    }
+
+    private void Consume(int count)
+    {
+        Buffer.BlockCopy(_buffer, count, _buffer, 0, _buffered - count);
+        _buffered -= count;
+    }
+}
