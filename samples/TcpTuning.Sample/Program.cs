@@ -1,4 +1,7 @@
 using AspNetCore.TcpTuning;
+using AspNetCore.TcpTuning.Testing;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -7,6 +10,7 @@ builder.WebHost.UseTcpTuning();
 
 var app = builder.Build();
 
+// What TCP tuning did to this connection.
 app.MapGet("/", (HttpContext context) =>
 {
     var tuning = context.Features.Get<ITcpTuningFeature>();
@@ -16,10 +20,49 @@ app.MapGet("/", (HttpContext context) =>
         applied = tuning?.AppliedOptions ?? [],
         skipped = tuning?.SkippedOptions ?? [],
         failed = tuning?.FailedOptions ?? [],
+        quickAck = (tuning?.QuickAck ?? QuickAckMode.Default).ToString(),
+        quickAckRearms = tuning?.QuickAckRearms ?? 0,
     });
 });
+
+// A small POST whose body the handler needs: the request shape a delayed ACK stalls.
+app.MapPost("/echo", async (HttpRequest request) =>
+{
+    using var body = new MemoryStream();
+    await request.Body.CopyToAsync(body);
+    return Results.Text($"{body.Length} bytes");
+});
+
+if (args.Contains("--demo"))
+{
+    await app.StartAsync();
+    await Demo.RunAsync(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses, app.Configuration);
+    await app.StopAsync();
+    return;
+}
 
 app.Run();
 
 /// <summary>Lets tests start this app with WebApplicationFactory.</summary>
 public partial class Program;
+
+/// <summary>Runs a client that delayed ACK stalls against both endpoints and prints what each endpoint's settings cost it.</summary>
+internal static class Demo
+{
+    private const int Requests = 50;
+
+    public static async Task RunAsync(ICollection<string> addresses, IConfiguration configuration)
+    {
+        Console.WriteLine($"Write-write-read client: Nagle on, headers and body in two sends, {Requests} POSTs of 50 bytes on one connection.");
+        foreach (var name in new[] { "Api", "Bulk" })
+        {
+            var url = configuration[$"Kestrel:Endpoints:{name}:Url"]!;
+            var address = new Uri(addresses.Single(a => new Uri(a).Port == new Uri(url).Port));
+            var quickAck = configuration[$"TcpTuning:Endpoints:{name}:QuickAck"] ?? configuration["TcpTuning:Defaults:QuickAck"] ?? nameof(QuickAckMode.Adaptive);
+            await WriteWriteReadClient.MeasureAsync(address, "/echo", 5); // warm-up: JIT, not measured
+            var latency = await WriteWriteReadClient.MeasureAsync(address, "/echo", Requests);
+            var verdict = latency.P50 > TimeSpan.FromMilliseconds(20) ? "the delayed-ACK stall" : "no stall";
+            Console.WriteLine($"  {name,-5} {address,-24} QuickAck: {quickAck,-9} p50 {latency.P50.TotalMilliseconds,7:F2} ms  p99 {latency.P99.TotalMilliseconds,7:F2} ms  ({verdict})");
+        }
+    }
+}
