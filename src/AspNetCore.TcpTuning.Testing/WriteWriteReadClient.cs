@@ -81,8 +81,20 @@ public sealed class WriteWriteReadClient : IDisposable
             await SendAllAsync(body, cancellationToken).ConfigureAwait(false);
         }
 
-        var status = await ReadResponseAsync(cancellationToken).ConfigureAwait(false);
+        var (status, _) = await ReadResponseAsync(body: null, cancellationToken).ConfigureAwait(false);
         return (status, Stopwatch.GetElapsedTime(started));
+    }
+
+    /// <summary>GETs <paramref name="path"/> on this connection and returns the status and the decoded body.</summary>
+    /// <param name="path">The request path.</param>
+    /// <param name="cancellationToken">Cancels the exchange.</param>
+    /// <returns>The status code and the body (chunked framing removed).</returns>
+    public async Task<(int StatusCode, byte[] Body)> GetAsync(string path, CancellationToken cancellationToken = default)
+    {
+        await SendAllAsync(Encoding.ASCII.GetBytes($"GET {path} HTTP/1.1\r\nHost: {_host}\r\n\r\n"), cancellationToken).ConfigureAwait(false);
+        using var body = new MemoryStream();
+        var (status, _) = await ReadResponseAsync(body, cancellationToken).ConfigureAwait(false);
+        return (status, body.ToArray());
     }
 
     /// <summary>Sends <paramref name="requests"/> sequential POSTs on one connection and summarises their latency.</summary>
@@ -129,7 +141,7 @@ public sealed class WriteWriteReadClient : IDisposable
         }
     }
 
-    private async Task<int> ReadResponseAsync(CancellationToken cancellationToken)
+    private async Task<(int Status, string Head)> ReadResponseAsync(MemoryStream? body, CancellationToken cancellationToken)
     {
         int headerLength;
         while ((headerLength = _buffer.AsSpan(0, _buffered).IndexOf(s_headerEnd)) < 0)
@@ -147,17 +159,17 @@ public sealed class WriteWriteReadClient : IDisposable
 
         if (chunked)
         {
-            await SkipChunkedBodyAsync(cancellationToken).ConfigureAwait(false);
+            await SkipChunkedBodyAsync(body, cancellationToken).ConfigureAwait(false);
         }
         else
         {
-            await SkipAsync(contentLength ?? 0, cancellationToken).ConfigureAwait(false);
+            await SkipAsync(contentLength ?? 0, body, cancellationToken).ConfigureAwait(false);
         }
 
-        return status;
+        return (status, head);
     }
 
-    private async Task SkipChunkedBodyAsync(CancellationToken cancellationToken)
+    private async Task SkipChunkedBodyAsync(MemoryStream? body, CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -169,7 +181,8 @@ public sealed class WriteWriteReadClient : IDisposable
 
             var size = long.Parse(Encoding.ASCII.GetString(_buffer, 0, lineEnd).Split(';')[0], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
             Consume(lineEnd + 2);
-            await SkipAsync(size + 2, cancellationToken).ConfigureAwait(false);
+            await SkipAsync(size, body, cancellationToken).ConfigureAwait(false);
+            await SkipAsync(2, body: null, cancellationToken).ConfigureAwait(false);
             if (size == 0)
             {
                 return;
@@ -177,7 +190,7 @@ public sealed class WriteWriteReadClient : IDisposable
         }
     }
 
-    private async Task SkipAsync(long count, CancellationToken cancellationToken)
+    private async Task SkipAsync(long count, MemoryStream? body, CancellationToken cancellationToken)
     {
         while (count > 0)
         {
@@ -187,6 +200,7 @@ public sealed class WriteWriteReadClient : IDisposable
             }
 
             var take = (int)Math.Min(count, _buffered);
+            body?.Write(_buffer, 0, take);
             Consume(take);
             count -= take;
         }

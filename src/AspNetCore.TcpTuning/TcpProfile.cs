@@ -22,6 +22,18 @@ public sealed class TcpProfile
     /// <remarks>Defaults to <see cref="ResponseFlushMode.MessageBoundary"/> through <see cref="TcpTuningOptions.Defaults"/>.</remarks>
     public ResponseFlushMode? ResponseFlush { get; set; }
 
+    /// <summary>Under <see cref="ResponseFlushMode.MessageBoundary"/>: held bytes that force a flush. From 1 byte to 16 MiB.</summary>
+    /// <remarks>Defaults to 65536 (64 KiB); at most this much plus one write is held per response.</remarks>
+    public int? FlushThreshold { get; set; }
+
+    /// <summary>Under <see cref="ResponseFlushMode.MessageBoundary"/>: how long the oldest held byte may wait for a flush. From 0 to 1 second.</summary>
+    /// <remarks>Defaults to 5 ms, so a handler that writes progress without flushing still streams.</remarks>
+    public TimeSpan? MaxFlushDelay { get; set; }
+
+    /// <summary>Under <see cref="ResponseFlushMode.MessageBoundary"/>: whether <c>Response.Body.FlushAsync()</c> flushes at once.</summary>
+    /// <remarks>Defaults to <see langword="true"/>.</remarks>
+    public bool? HonorExplicitFlush { get; set; }
+
     /// <summary>Holds partial segments while a response is sent in several pieces (TCP_CORK, TCP_NOPUSH).</summary>
     public bool? Cork { get; set; }
 

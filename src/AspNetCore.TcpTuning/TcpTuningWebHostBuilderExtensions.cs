@@ -2,6 +2,7 @@ using AspNetCore.TcpTuning;
 using AspNetCore.TcpTuning.Configuration;
 using AspNetCore.TcpTuning.Connection;
 using AspNetCore.TcpTuning.Diagnostics;
+using AspNetCore.TcpTuning.Http;
 using AspNetCore.TcpTuning.Listener;
 using AspNetCore.TcpTuning.Platform;
 using Microsoft.AspNetCore.Connections;
@@ -61,6 +62,8 @@ public static class TcpTuningWebHostBuilderExtensions
             provider => provider.GetRequiredService<TcpTuningOptionsValidator>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<SocketTransportOptions>, SocketTransportOptionsSetup>());
 
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IStartupFilter, ResponseFlushStartupFilter>());
         services.TryAddSingleton(TcpPlatform.Current);
         services.TryAddSingleton<SocketOptionWriter>();
         services.TryAddSingleton<TcpTuningMetrics>();

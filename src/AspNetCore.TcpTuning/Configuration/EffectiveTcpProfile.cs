@@ -1,4 +1,5 @@
 using System.Text;
+using AspNetCore.TcpTuning.Http;
 using AspNetCore.TcpTuning.Platform;
 
 namespace AspNetCore.TcpTuning.Configuration;
@@ -23,7 +24,7 @@ internal sealed class EffectiveTcpProfile
 
     public QuickAckMode QuickAck { get; private init; }
 
-    public ResponseFlushMode ResponseFlush { get; private init; }
+    public ResponseFlushPolicy ResponseFlush { get; private init; } = ResponseFlushPolicy.From(new TcpProfile());
 
     public bool Cork { get; private init; }
 
@@ -166,7 +167,7 @@ internal sealed class EffectiveTcpProfile
         return new EffectiveTcpProfile(endpointName, keyPrefix)
         {
             QuickAck = platform.Supports(TcpOption.QuickAck) ? merged.QuickAck ?? QuickAckMode.Default : QuickAckMode.Default,
-            ResponseFlush = merged.ResponseFlush ?? ResponseFlushMode.PerWrite,
+            ResponseFlush = ResponseFlushPolicy.From(merged),
             Cork = merged.Cork == true && platform.Supports(TcpOption.Cork),
             AcceptSettings = accept,
             AcceptKeys = accept.ConvertAll(s => TcpOptionKeys.Of(s.Option)),
@@ -188,6 +189,9 @@ internal sealed class EffectiveTcpProfile
             NoDelay = overrides.NoDelay ?? defaults.NoDelay,
             QuickAck = overrides.QuickAck ?? defaults.QuickAck,
             ResponseFlush = overrides.ResponseFlush ?? defaults.ResponseFlush,
+            FlushThreshold = overrides.FlushThreshold ?? defaults.FlushThreshold,
+            MaxFlushDelay = overrides.MaxFlushDelay ?? defaults.MaxFlushDelay,
+            HonorExplicitFlush = overrides.HonorExplicitFlush ?? defaults.HonorExplicitFlush,
             Cork = overrides.Cork ?? defaults.Cork,
             SendBufferSize = overrides.SendBufferSize ?? defaults.SendBufferSize,
             ReceiveBufferSize = overrides.ReceiveBufferSize ?? defaults.ReceiveBufferSize,

@@ -59,6 +59,9 @@ internal sealed class TcpTuningConfigurationSetup : IConfigureOptions<TcpTuningO
                 case "NODELAY": profile.NoDelay = ReadBool(child, errors) ?? profile.NoDelay; break;
                 case "QUICKACK": profile.QuickAck = ReadEnum<QuickAckMode>(child, s_quickAckNames, errors) ?? profile.QuickAck; break;
                 case "RESPONSEFLUSH": profile.ResponseFlush = ReadEnum<ResponseFlushMode>(child, s_responseFlushNames, errors) ?? profile.ResponseFlush; break;
+                case "FLUSHTHRESHOLD": profile.FlushThreshold = ReadInt(child, errors) ?? profile.FlushThreshold; break;
+                case "MAXFLUSHDELAY": profile.MaxFlushDelay = ReadTimeSpan(child, errors) ?? profile.MaxFlushDelay; break;
+                case "HONOREXPLICITFLUSH": profile.HonorExplicitFlush = ReadBool(child, errors) ?? profile.HonorExplicitFlush; break;
                 case "CORK": profile.Cork = ReadBool(child, errors) ?? profile.Cork; break;
                 case "SENDBUFFERSIZE": profile.SendBufferSize = ReadInt(child, errors) ?? profile.SendBufferSize; break;
                 case "RECEIVEBUFFERSIZE": profile.ReceiveBufferSize = ReadInt(child, errors) ?? profile.ReceiveBufferSize; break;
@@ -74,7 +77,7 @@ internal sealed class TcpTuningConfigurationSetup : IConfigureOptions<TcpTuningO
                     BindKeepAlive(child, profile.KeepAlive, errors);
                     break;
                 default:
-                    errors.Add(UnknownKey(child, "NoDelay, QuickAck, ResponseFlush, Cork, SendBufferSize, ReceiveBufferSize, KeepAlive, UserTimeout, NotSentLowWatermark, TypeOfService, CongestionControl, Linger, DeferAccept, FastOpenQueueLength"));
+                    errors.Add(UnknownKey(child, "NoDelay, QuickAck, ResponseFlush, FlushThreshold, MaxFlushDelay, HonorExplicitFlush, Cork, SendBufferSize, ReceiveBufferSize, KeepAlive, UserTimeout, NotSentLowWatermark, TypeOfService, CongestionControl, Linger, DeferAccept, FastOpenQueueLength"));
                     break;
             }
         }

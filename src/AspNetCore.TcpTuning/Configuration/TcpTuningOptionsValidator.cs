@@ -16,6 +16,8 @@ internal sealed class TcpTuningOptionsValidator : IValidateOptions<TcpTuningOpti
     internal const int MaxFastOpenQueueLength = 65535;
     internal const int MaxCongestionControlNameLength = 15;
     internal const int MaxBufferSize = int.MaxValue / 2;
+    internal const int MaxFlushThreshold = 16 * 1024 * 1024;
+    internal const int MaxFlushDelayMilliseconds = 1000;
 
     private readonly Func<IReadOnlyList<KestrelNamedEndpoint>> _kestrelEndpoints;
     private readonly Func<string> _kestrelEndpointsPath;
@@ -64,6 +66,12 @@ internal sealed class TcpTuningOptionsValidator : IValidateOptions<TcpTuningOpti
         Range(errors, prefix, "SendBufferSize", profile.SendBufferSize, 1, MaxBufferSize);
         Range(errors, prefix, "ReceiveBufferSize", profile.ReceiveBufferSize, 1, MaxBufferSize);
         Range(errors, prefix, "NotSentLowWatermark", profile.NotSentLowWatermark, 1, int.MaxValue);
+        Range(errors, prefix, "FlushThreshold", profile.FlushThreshold, 1, MaxFlushThreshold);
+        if (profile.MaxFlushDelay is TimeSpan maxFlushDelay && (maxFlushDelay < TimeSpan.Zero || maxFlushDelay.TotalMilliseconds > MaxFlushDelayMilliseconds))
+        {
+            errors.Add($"{prefix}:MaxFlushDelay must be between 00:00:00 and {TimeSpan.FromMilliseconds(MaxFlushDelayMilliseconds):c}.");
+        }
+
         Range(errors, prefix, "TypeOfService", profile.TypeOfService, 0, MaxTypeOfService);
         Range(errors, prefix, "FastOpenQueueLength", profile.FastOpenQueueLength, 1, MaxFastOpenQueueLength);
         Seconds(errors, prefix, "Linger", profile.Linger, 0, MaxLingerSeconds);

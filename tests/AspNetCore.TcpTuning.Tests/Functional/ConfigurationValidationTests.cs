@@ -24,7 +24,7 @@ public sealed class ConfigurationValidationTests
     [InlineData("TcpTuning:Endpoints:Api:NoDelay", "yes", "TcpTuning:Endpoints:Api:NoDelay has the value 'yes', which is not true or false.")]
     [InlineData("TcpTuning:Endpoints:Api:SendBufferSize", "1MB", "TcpTuning:Endpoints:Api:SendBufferSize has the value '1MB', which is not a whole number.")]
     [InlineData("TcpTuning:Endpoints:Api:UserTimeout", "20s", "TcpTuning:Endpoints:Api:UserTimeout has the value '20s', which is not a time span such as '00:00:30'.")]
-    [InlineData("TcpTuning:Endpoints:Api:NoDealy", "true", "TcpTuning:Endpoints:Api:NoDealy is not a known setting; the keys here are NoDelay, QuickAck, ResponseFlush, Cork, SendBufferSize, ReceiveBufferSize, KeepAlive, UserTimeout, NotSentLowWatermark, TypeOfService, CongestionControl, Linger, DeferAccept, FastOpenQueueLength.")]
+    [InlineData("TcpTuning:Endpoints:Api:NoDealy", "true", "TcpTuning:Endpoints:Api:NoDealy is not a known setting; the keys here are NoDelay, QuickAck, ResponseFlush, FlushThreshold, MaxFlushDelay, HonorExplicitFlush, Cork, SendBufferSize, ReceiveBufferSize, KeepAlive, UserTimeout, NotSentLowWatermark, TypeOfService, CongestionControl, Linger, DeferAccept, FastOpenQueueLength.")]
     [InlineData("TcpTuning:Endpoints:Api:CongestionControl", "no-such", "TcpTuning:Endpoints:Api:CongestionControl must be an algorithm name of 1 to 15 ASCII letters or digits.")]
     [InlineData("TcpTuning:Endpoints:Api:KeepAlive:Idle", "00:00:30", "TcpTuning:Endpoints:Api:KeepAlive:Idle, Interval and Count take effect only with TcpTuning:Endpoints:Api:KeepAlive:Enabled set to true.")]
     public async Task BadValue_FailsAtStart_NamingTheKey(string key, string value, string expected)

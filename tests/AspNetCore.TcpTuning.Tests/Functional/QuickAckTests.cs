@@ -7,6 +7,7 @@ namespace AspNetCore.TcpTuning.Tests.Functional;
 /// A client with Nagle's algorithm on sends headers and body in two writes, then waits: each request from the second
 /// on stalls for the server's delayed ACK (40 ms on Linux) unless the server quick-ACKs. Control and fix side by side.
 /// </summary>
+[Collection(SocketCountingTests.Name)]
 public sealed class QuickAckTests
 {
     private const int Requests = 12;

@@ -63,7 +63,7 @@ public sealed class TuningTestServer : IAsyncDisposable
         return builder;
     }
 
-    public static async Task<TuningTestServer> StartAsync(IDictionary<string, string?> settings, Action<WebApplicationBuilder>? configure = null, bool tune = true)
+    public static async Task<TuningTestServer> StartAsync(IDictionary<string, string?> settings, Action<WebApplicationBuilder>? configure = null, bool tune = true, Action<WebApplication>? map = null)
     {
         var logs = new CollectingLoggerProvider();
         var listenSockets = new ConcurrentQueue<Socket>();
@@ -81,6 +81,10 @@ public sealed class TuningTestServer : IAsyncDisposable
             ? Results.Ok(new TuningReport(feature.EndpointName, feature.AppliedOptions, feature.SkippedOptions, feature.FailedOptions))
             : Results.NotFound());
         var server = new TuningTestServer(app, logs, listenSockets);
+        map?.Invoke(app);
+        app.MapGet("/tcpinfo", (HttpContext context) => TcpConnectionInfo.TryRead(context.Features.Get<IConnectionSocketFeature>()!.Socket, out var info)
+            ? Results.Text(info.DataSegmentsOut.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            : Results.NotFound());
         app.MapPost("/echo", async (HttpContext context) =>
         {
             // Reads the whole body, as handlers of small POSTs do, so the request is complete before the response.

@@ -1,0 +1,357 @@
+using System.IO.Pipelines;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace AspNetCore.TcpTuning.Http;
+
+/// <summary>
+/// The response body writer of the message-boundary flush policy. Writes go into Kestrel's own output buffer (no
+/// extra copy) and are flushed only when the message ends, when the app flushes explicitly, when
+/// <see cref="ResponseFlushPolicy.FlushThreshold"/> bytes are held, or <see cref="ResponseFlushPolicy.MaxFlushDelay"/>
+/// after the oldest held byte.
+/// </summary>
+/// <remarks>
+/// <see cref="FlushAsync"/> on this writer ends a write, not a message: <c>HttpResponse.WriteAsync</c> calls it after
+/// every write. An explicit flush is <c>Response.Body.FlushAsync()</c>. The delay timer flushes from another thread,
+/// so it and the app's calls into Kestrel's writer are serialised by <see cref="_sync"/>, and it never flushes
+/// between the app's <see cref="GetMemory"/> and <see cref="Advance"/> (a flush there would commit a chunk the app is
+/// still writing into).
+/// </remarks>
+internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
+{
+    private readonly Lock _sync = new();
+    private readonly HttpContext _context;
+    private readonly IHttpResponseBodyFeature _inner;
+    private readonly ResponseFlushPolicy _policy;
+    private readonly TimeProvider _timeProvider;
+
+    private Decision _decision;
+    private bool _bufferingDisabled;
+    private bool _memoryOutstanding;
+    private bool _ended;
+    private long _held;
+    private long _oldestHeldTimestamp;
+    private ITimer? _timer;
+
+    public MessageBoundaryPipeWriter(HttpContext context, IHttpResponseBodyFeature inner, ResponseFlushPolicy policy, TimeProvider timeProvider)
+    {
+        _context = context;
+        _inner = inner;
+        _policy = policy;
+        _timeProvider = timeProvider;
+    }
+
+    private enum Decision
+    {
+        Undecided,
+        Hold,
+        PassThrough,
+    }
+
+    /// <summary>Bytes written but not flushed by this policy.</summary>
+    public long HeldBytes
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _held;
+            }
+        }
+    }
+
+    public override bool CanGetUnflushedBytes => _inner.Writer.CanGetUnflushedBytes;
+
+    public override long UnflushedBytes => _inner.Writer.UnflushedBytes;
+
+    private bool Holding
+    {
+        get
+        {
+            if (_decision == Decision.Undecided)
+            {
+                _decision = Decide();
+            }
+
+            return _decision == Decision.Hold;
+        }
+    }
+
+    public override Memory<byte> GetMemory(int sizeHint = 0)
+    {
+        lock (_sync)
+        {
+            _memoryOutstanding = true;
+            return _inner.Writer.GetMemory(sizeHint);
+        }
+    }
+
+    public override Span<byte> GetSpan(int sizeHint = 0)
+    {
+        lock (_sync)
+        {
+            _memoryOutstanding = true;
+            return _inner.Writer.GetSpan(sizeHint);
+        }
+    }
+
+    public override void Advance(int bytes)
+    {
+        lock (_sync)
+        {
+            _inner.Writer.Advance(bytes);
+            _memoryOutstanding = false;
+            if (Holding)
+            {
+                NoteHeld(bytes);
+            }
+        }
+    }
+
+    public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default)
+    {
+        if (!Holding)
+        {
+            return _inner.Writer.FlushAsync(cancellationToken);
+        }
+
+        // Bytes written through GetMemory before the response started: start it as Kestrel's flush would have.
+        return _context.Response.HasStarted ? FlushIfDueAsync(cancellationToken) : StartAndFlushIfDueAsync(cancellationToken);
+    }
+
+    public override ValueTask<FlushResult> WriteAsync(ReadOnlyMemory<byte> source, CancellationToken cancellationToken = default)
+    {
+        if (!Holding)
+        {
+            return _inner.Writer.WriteAsync(source, cancellationToken);
+        }
+
+        if (!_context.Response.HasStarted)
+        {
+            return StartAndWriteAsync(source, cancellationToken);
+        }
+
+        CopyHeld(source.Span);
+        return FlushIfDueAsync(cancellationToken);
+    }
+
+    public override void CancelPendingFlush() => _inner.Writer.CancelPendingFlush();
+
+    public override void Complete(Exception? exception = null) => _inner.Writer.Complete(exception);
+
+    public override ValueTask CompleteAsync(Exception? exception = null) => _inner.Writer.CompleteAsync(exception);
+
+    /// <summary>An explicit flush (<c>Response.Body.FlushAsync()</c>): honoured unless the policy says otherwise.</summary>
+    public ValueTask<FlushResult> ExplicitFlushAsync(CancellationToken cancellationToken)
+        => !Holding || _policy.HonorExplicitFlush ? FlushNowAsync(cancellationToken) : FlushIfDueAsync(cancellationToken);
+
+    /// <summary><c>DisableBuffering()</c>: from here on every write flushes, held bytes with the next one.</summary>
+    public void DisableBuffering()
+    {
+        lock (_sync)
+        {
+            _bufferingDisabled = true;
+            _decision = Decision.PassThrough;
+        }
+    }
+
+    /// <summary>Flushes whatever is held, now.</summary>
+    public ValueTask<FlushResult> FlushNowAsync(CancellationToken cancellationToken = default)
+    {
+        lock (_sync)
+        {
+            _held = 0;
+            return _inner.Writer.FlushAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// The message is ending (the app returned or completed the response): stops the delay timer. Kestrel's chunked
+    /// terminator flush carries held bytes with it; other framings are flushed here, because Kestrel flushes a
+    /// Content-Length body at its end only if it wrote bytes itself since the last flush.
+    /// </summary>
+    public async ValueTask EndMessageAsync()
+    {
+        bool flush;
+        lock (_sync)
+        {
+            _ended = true;
+            _timer?.Dispose();
+            _timer = null;
+            flush = _held > 0 && !IsHttp1Chunked();
+        }
+
+        if (flush)
+        {
+            await FlushNowAsync().ConfigureAwait(false);
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_sync)
+        {
+            _ended = true;
+            _timer?.Dispose();
+            _timer = null;
+        }
+    }
+
+    private Decision Decide()
+    {
+        if (_bufferingDisabled)
+        {
+            return Decision.PassThrough;
+        }
+
+        // Server-sent events are a stream of messages: each write is one and must leave at once.
+        var contentType = _context.Response.ContentType;
+        if (contentType is not null && contentType.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase))
+        {
+            return Decision.PassThrough;
+        }
+
+        var mode = _context.GetEndpoint()?.Metadata.GetMetadata<IResponseFlushMetadata>()?.Mode ?? _policy.Mode;
+        return mode == ResponseFlushMode.MessageBoundary ? Decision.Hold : Decision.PassThrough;
+    }
+
+    private async ValueTask<FlushResult> StartAndWriteAsync(ReadOnlyMemory<byte> source, CancellationToken cancellationToken)
+    {
+        // Start the response as Kestrel's first write would (OnStarting, headers, framing), without flushing it.
+        await _inner.StartAsync(cancellationToken).ConfigureAwait(false);
+        CopyHeld(source.Span);
+        return await FlushIfDueAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async ValueTask<FlushResult> StartAndFlushIfDueAsync(CancellationToken cancellationToken)
+    {
+        await _inner.StartAsync(cancellationToken).ConfigureAwait(false);
+        return await FlushIfDueAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private void CopyHeld(ReadOnlySpan<byte> source)
+    {
+        lock (_sync)
+        {
+            var total = source.Length;
+            var writer = _inner.Writer;
+            while (!source.IsEmpty)
+            {
+                var span = writer.GetSpan(1);
+                var count = Math.Min(span.Length, source.Length);
+                source[..count].CopyTo(span);
+                writer.Advance(count);
+                source = source[count..];
+            }
+
+            NoteHeld(total);
+        }
+    }
+
+    private ValueTask<FlushResult> FlushIfDueAsync(CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<FlushResult>(cancellationToken);
+        }
+
+        lock (_sync)
+        {
+            var due = _held >= _policy.FlushThreshold
+                || (_held > 0 && _timeProvider.GetElapsedTime(_oldestHeldTimestamp) >= _policy.MaxFlushDelay);
+            if (!due)
+            {
+                return new ValueTask<FlushResult>(new FlushResult(isCanceled: false, isCompleted: false));
+            }
+        }
+
+        return FlushNowAsync(cancellationToken);
+    }
+
+    // Called under _sync.
+    private void NoteHeld(long bytes)
+    {
+        if (bytes <= 0)
+        {
+            return;
+        }
+
+        if (_held == 0)
+        {
+            _oldestHeldTimestamp = _timeProvider.GetTimestamp();
+            ArmTimer(_policy.MaxFlushDelay);
+        }
+
+        _held += bytes;
+    }
+
+    // Called under _sync.
+    private void ArmTimer(TimeSpan due)
+    {
+        if (_ended)
+        {
+            return;
+        }
+
+        if (_timer is null)
+        {
+            _timer = _timeProvider.CreateTimer(static state => ((MessageBoundaryPipeWriter)state!).OnTimer(), this, due, Timeout.InfiniteTimeSpan);
+        }
+        else
+        {
+            _timer.Change(due, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private void OnTimer()
+    {
+        ValueTask<FlushResult> flush;
+        lock (_sync)
+        {
+            if (_ended || _held == 0)
+            {
+                return;
+            }
+
+            var remaining = _policy.MaxFlushDelay - _timeProvider.GetElapsedTime(_oldestHeldTimestamp);
+            if (_memoryOutstanding || remaining > TimeSpan.Zero || !_context.Response.HasStarted)
+            {
+                // The app is between GetMemory and Advance, is starting the response, or the held bytes are younger
+                // than the delay: look again.
+                ArmTimer(remaining > TimeSpan.Zero ? remaining : TimeSpan.FromMilliseconds(1));
+                return;
+            }
+
+            _held = 0;
+            try
+            {
+                flush = _inner.Writer.FlushAsync();
+            }
+            catch (InvalidOperationException)
+            {
+                // The response ended under us; Kestrel sends what it has.
+                return;
+            }
+        }
+
+        if (!flush.IsCompleted)
+        {
+            _ = ObserveAsync(flush);
+        }
+
+        static async Task ObserveAsync(ValueTask<FlushResult> pending)
+        {
+            try
+            {
+                await pending.ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or InvalidOperationException or IOException)
+            {
+                // The connection went away; the app sees it on its next write.
+            }
+        }
+    }
+
+    private bool IsHttp1Chunked()
+        => HttpProtocol.IsHttp11(_context.Request.Protocol) && _context.Response.Headers.TransferEncoding.ToString().Contains("chunked", StringComparison.OrdinalIgnoreCase);
+}

@@ -1,0 +1,49 @@
+using System.IO.Pipelines;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace AspNetCore.TcpTuning.Http;
+
+/// <summary>
+/// Replaces Kestrel's <see cref="IHttpResponseBodyFeature"/> for one request so that body writes, through
+/// <c>Response.Body</c>, <c>Response.BodyWriter</c>, <c>Response.WriteAsync</c> or <c>SendFileAsync</c>, follow the
+/// message-boundary flush policy.
+/// </summary>
+internal sealed class MessageBoundaryResponseBodyFeature : IHttpResponseBodyFeature, IDisposable
+{
+    private readonly IHttpResponseBodyFeature _inner;
+    private readonly MessageBoundaryPipeWriter _writer;
+    private MessageBoundaryStream? _stream;
+
+    public MessageBoundaryResponseBodyFeature(HttpContext context, IHttpResponseBodyFeature inner, ResponseFlushPolicy policy, TimeProvider timeProvider)
+    {
+        _inner = inner;
+        _writer = new MessageBoundaryPipeWriter(context, inner, policy, timeProvider);
+    }
+
+    public Stream Stream => _stream ??= new MessageBoundaryStream(_writer, _inner.Stream);
+
+    public PipeWriter Writer => _writer;
+
+    public MessageBoundaryPipeWriter BoundaryWriter => _writer;
+
+    public void DisableBuffering()
+    {
+        _writer.DisableBuffering();
+        _inner.DisableBuffering();
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken = default) => _inner.StartAsync(cancellationToken);
+
+    public Task SendFileAsync(string path, long offset, long? count, CancellationToken cancellationToken = default)
+        // Kestrel's own SendFileAsync copies the file through its writer too; going through ours holds it like any write.
+        => SendFileFallback.SendFileAsync(Stream, path, offset, count, cancellationToken);
+
+    public async Task CompleteAsync()
+    {
+        await _writer.EndMessageAsync().ConfigureAwait(false);
+        await _inner.CompleteAsync().ConfigureAwait(false);
+    }
+
+    public void Dispose() => _writer.Dispose();
+}

@@ -1,0 +1,54 @@
+namespace AspNetCore.TcpTuning.Http;
+
+/// <summary>
+/// <c>Response.Body</c> under the message-boundary policy: writes are held like <c>BodyWriter</c> writes, and
+/// <see cref="FlushAsync(CancellationToken)"/> is the app's explicit flush.
+/// </summary>
+internal sealed class MessageBoundaryStream : Stream
+{
+    private readonly MessageBoundaryPipeWriter _writer;
+    private readonly Stream _inner;
+
+    public MessageBoundaryStream(MessageBoundaryPipeWriter writer, Stream inner)
+    {
+        _writer = writer;
+        _inner = inner;
+    }
+
+    public override bool CanRead => false;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => true;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position
+    {
+        get => throw new NotSupportedException();
+        set => throw new NotSupportedException();
+    }
+
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        => await _writer.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+        => WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override async Task FlushAsync(CancellationToken cancellationToken)
+        => await _writer.ExplicitFlushAsync(cancellationToken).ConfigureAwait(false);
+
+    // Synchronous writes go to Kestrel's stream, which enforces AllowSynchronousIO and flushes everything held first
+    // (same pipe, same order).
+    public override void Write(byte[] buffer, int offset, int count) => _inner.Write(buffer, offset, count);
+
+    public override void Write(ReadOnlySpan<byte> buffer) => _inner.Write(buffer);
+
+    public override void Flush() => _inner.Flush();
+
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+}

@@ -1,0 +1,344 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using AspNetCore.TcpTuning.Testing;
+using AspNetCore.TcpTuning.Tests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace AspNetCore.TcpTuning.Tests.Functional;
+
+/// <summary>
+/// The message-boundary flush policy on real Kestrel: the same handlers behind a <c>PerWrite</c> endpoint (Kestrel's
+/// behaviour, the control) and a <c>MessageBoundary</c> endpoint must answer identically, with fewer sends.
+/// </summary>
+[Collection(SocketCountingTests.Name)]
+public sealed class ResponseFlushTests
+{
+    private const string PerWriteHost = "127.0.0.2";
+    private const string BoundaryHost = "127.0.0.3";
+    private const string SecurePerWriteHost = "127.0.0.4";
+    private const string SecureBoundaryHost = "127.0.0.5";
+
+    private static readonly Dictionary<string, string?> s_settings = new()
+    {
+        ["Kestrel:Endpoints:PerWrite:Url"] = $"http://{PerWriteHost}:0",
+        ["Kestrel:Endpoints:PerWrite:Protocols"] = "Http1",
+        ["Kestrel:Endpoints:Boundary:Url"] = $"http://{BoundaryHost}:0",
+        ["Kestrel:Endpoints:Boundary:Protocols"] = "Http1",
+        ["Kestrel:Endpoints:SecurePerWrite:Url"] = $"https://{SecurePerWriteHost}:0",
+        ["Kestrel:Endpoints:SecureBoundary:Url"] = $"https://{SecureBoundaryHost}:0",
+        ["TcpTuning:Endpoints:PerWrite:ResponseFlush"] = "PerWrite",
+        ["TcpTuning:Endpoints:SecurePerWrite:ResponseFlush"] = "PerWrite",
+        // A long delay, so that anything that reaches the client early was flushed by a rule, not by the timer.
+        ["TcpTuning:Defaults:MaxFlushDelay"] = "00:00:01",
+    };
+
+    private static readonly byte[] s_piece = Encoding.ASCII.GetBytes(new string('a', 99) + "\n");
+
+    public static TheoryData<string> Paths => new()
+    {
+        "/chatty?n=64",
+        "/chatty?n=64&length=true",
+        "/empty",
+        "/bodywriter?n=16",
+        "/stream?n=16",
+        "/explicit-flush",
+        "/sendfile",
+        "/throw-before",
+        "/big?kib=300",
+    };
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public Task Http11_SameResponseAsPerWrite(string path) => AssertSameResponseAsync(path, PerWriteHost, BoundaryHost, HttpVersion.Version11);
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public Task Https_SameResponseAsPerWrite(string path) => AssertSameResponseAsync(path, SecurePerWriteHost, SecureBoundaryHost, HttpVersion.Version11);
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public Task Http2_SameResponseAsPerWrite(string path) => AssertSameResponseAsync(path, SecurePerWriteHost, SecureBoundaryHost, HttpVersion.Version20);
+
+    [LinuxFact]
+    public async Task ExceptionAfterResponseStarted_ClientGetsWhatPerWriteSent()
+    {
+        await using var server = await StartAsync();
+
+        var perWrite = await ReadUntilAbortAsync(server.AddressOn(PerWriteHost));
+        var boundary = await ReadUntilAbortAsync(server.AddressOn(BoundaryHost));
+
+        Assert.True(perWrite.Aborted);
+        Assert.Equal(perWrite, boundary);
+    }
+
+    [LinuxFact]
+    public async Task AsyncChattyResponse_PerWriteSendsManySegments_MessageBoundaryOne()
+    {
+        await using var server = await StartAsync();
+
+        var perWrite = await DataSegmentsAsync(server.AddressOn(PerWriteHost), "/chatty?n=32&delayMs=1");
+        var boundary = await DataSegmentsAsync(server.AddressOn(BoundaryHost), "/chatty?n=32&delayMs=1");
+
+        // A millisecond between writes lets Kestrel's send loop drain each one; 3.2 KB fits one loopback segment.
+        Assert.True(perWrite > 10, $"PerWrite sent {perWrite} data segments: the control should show the per-write sends");
+        Assert.Equal(1, boundary);
+    }
+
+    [LinuxFact]
+    public async Task RouteOverride_WithResponseFlush_WinsOverEndpoint()
+    {
+        await using var server = await StartAsync();
+
+        var perWriteEndpointBoundaryRoute = await DataSegmentsAsync(server.AddressOn(PerWriteHost), "/chatty-boundary?n=32&delayMs=1");
+        var boundaryEndpointPerWriteRoute = await DataSegmentsAsync(server.AddressOn(BoundaryHost), "/chatty-perwrite?n=32&delayMs=1");
+
+        Assert.Equal(1, perWriteEndpointBoundaryRoute);
+        Assert.True(boundaryEndpointPerWriteRoute > 10, $"[ResponseFlush(PerWrite)] route sent {boundaryEndpointPerWriteRoute} data segments");
+    }
+
+    [Fact]
+    public async Task ServerSentEvents_EachEventArrivesBeforeTheNextIsWritten()
+    {
+        await using var server = await StartAsync();
+        using var client = TuningTestServer.CreateClient();
+        var sse = server.App.Services.GetRequiredService<SseSignals>();
+
+        using var response = await client.GetAsync(new Uri(server.AddressOn(BoundaryHost), "/sse"), HttpCompletionOption.ResponseHeadersRead);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        for (var i = 0; i < 3; i++)
+        {
+            // The server waits for this signal before writing event i+1; a held event would stall it for MaxFlushDelay (1 s).
+            using var read = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
+            var line = await reader.ReadLineAsync(read.Token);
+            Assert.Equal($"data: {i}", line);
+            await reader.ReadLineAsync(read.Token);
+            sse.Next.Writer.TryWrite(i);
+        }
+    }
+
+    [Fact]
+    public async Task WriteWithoutFlushThenWait_ClientGetsBytesWithinMaxFlushDelay()
+    {
+        var settings = new Dictionary<string, string?>(s_settings) { ["TcpTuning:Endpoints:Boundary:MaxFlushDelay"] = "00:00:00.005" };
+        await using var server = await StartAsync(settings);
+        using var client = TuningTestServer.CreateClient();
+        var release = server.App.Services.GetRequiredService<SseSignals>();
+
+        using var response = await client.GetAsync(new Uri(server.AddressOn(BoundaryHost), "/progress"), HttpCompletionOption.ResponseHeadersRead);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        // The handler waits for the client after writing; only the delay timer can deliver the line. Wide margin.
+        using var read = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        var line = await reader.ReadLineAsync(read.Token);
+        release.Next.Writer.TryWrite(0);
+
+        Assert.Equal("working", line);
+    }
+
+    [Fact]
+    public async Task ReadingRequestBodyWhileResponseHeld_FlushesFirst()
+    {
+        await using var server = await StartAsync();
+        var address = server.AddressOn(BoundaryHost);
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        await socket.ConnectAsync(IPAddress.Parse(address.Host), address.Port);
+        var received = new StringBuilder();
+
+        // Headers only: the client sends the body after it has read the prompt, as a person at a terminal would.
+        await socket.SendAsync(Encoding.ASCII.GetBytes($"POST /duplex HTTP/1.1\r\nHost: {address.Authority}\r\nContent-Length: 6\r\n\r\n"));
+        // The handler writes the prompt, then reads the body: the policy must flush the prompt first, long before
+        // MaxFlushDelay (1 s) would.
+        await ReceiveUntilAsync(socket, received, "name?\n", TimeSpan.FromMilliseconds(500));
+        await socket.SendAsync("answer"u8.ToArray());
+        await ReceiveUntilAsync(socket, received, "hello answer", TimeSpan.FromSeconds(5));
+    }
+
+    private static async Task ReceiveUntilAsync(System.Net.Sockets.Socket socket, StringBuilder received, string expected, TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        var buffer = new byte[4096];
+        while (!received.ToString().Contains(expected, StringComparison.Ordinal))
+        {
+            var read = await socket.ReceiveAsync(buffer, System.Net.Sockets.SocketFlags.None, cancel.Token);
+            Assert.NotEqual(0, read);
+            received.Append(Encoding.ASCII.GetString(buffer, 0, read));
+        }
+    }
+
+    private static async Task AssertSameResponseAsync(string path, string perWriteHost, string boundaryHost, Version version)
+    {
+        await using var server = await StartAsync();
+
+        var expected = await GetAsync(server.AddressOn(perWriteHost), path, version);
+        var actual = await GetAsync(server.AddressOn(boundaryHost), path, version);
+
+        Assert.Equal(version, expected.Version);
+        Assert.Equal(expected.Status, actual.Status);
+        Assert.Equal(expected.Headers, actual.Headers);
+        Assert.Equal(expected.Body, actual.Body);
+    }
+
+    private static async Task<(Version Version, int Status, string Headers, byte[] Body)> GetAsync(Uri baseAddress, string path, Version version)
+    {
+        using var client = TuningTestServer.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(baseAddress, path)) { Version = version, VersionPolicy = HttpVersionPolicy.RequestVersionExact };
+        using var response = await client.SendAsync(request);
+        var headers = string.Join("\n", response.Headers.Concat(response.Content.Headers)
+            .Where(h => h.Key != "Date")
+            .OrderBy(h => h.Key, StringComparer.Ordinal)
+            .Select(h => $"{h.Key}: {string.Join(",", h.Value)}"));
+        return (response.Version, (int)response.StatusCode, headers, await response.Content.ReadAsByteArrayAsync());
+    }
+
+    private static async Task<(bool Aborted, int Bytes)> ReadUntilAbortAsync(Uri baseAddress)
+    {
+        using var client = TuningTestServer.CreateClient();
+        using var response = await client.GetAsync(new Uri(baseAddress, "/throw-after"), HttpCompletionOption.ResponseHeadersRead);
+        await using var stream = await response.Content.ReadAsStreamAsync();
+        var buffer = new byte[4096];
+        var total = 0;
+        try
+        {
+            int read;
+            while ((read = await stream.ReadAsync(buffer)) > 0)
+            {
+                total += read;
+            }
+
+            return (false, total);
+        }
+        catch (HttpIOException)
+        {
+            return (true, total);
+        }
+        catch (IOException)
+        {
+            return (true, total);
+        }
+    }
+
+    private static async Task<long> DataSegmentsAsync(Uri baseAddress, string path)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var client = await WriteWriteReadClient.ConnectAsync(baseAddress, cancellationToken: timeout.Token);
+        var before = long.Parse(Encoding.ASCII.GetString((await client.GetAsync("/tcpinfo", timeout.Token)).Body), CultureInfo.InvariantCulture);
+        var (status, _) = await client.GetAsync(path, timeout.Token);
+        var after = long.Parse(Encoding.ASCII.GetString((await client.GetAsync("/tcpinfo", timeout.Token)).Body), CultureInfo.InvariantCulture);
+        Assert.Equal(200, status);
+
+        // The first /tcpinfo response itself is one segment.
+        return after - before - 1;
+    }
+
+    private static Task<TuningTestServer> StartAsync(Dictionary<string, string?>? settings = null) => TuningTestServer.StartAsync(
+        settings ?? s_settings,
+        builder => builder.Services.AddSingleton<SseSignals>(),
+        map: MapHandlers);
+
+    private static void MapHandlers(WebApplication app)
+    {
+        app.MapGet("/chatty", Chatty);
+        app.MapGet("/chatty-boundary", Chatty).WithResponseFlush(ResponseFlushMode.MessageBoundary);
+        app.MapGet("/chatty-perwrite", [ResponseFlush(ResponseFlushMode.PerWrite)] (HttpContext context) => Chatty(context));
+        app.MapGet("/empty", () => Results.Empty);
+        app.MapGet("/bodywriter", async (HttpContext context, int n) =>
+        {
+            for (var i = 0; i < n; i++)
+            {
+                var memory = context.Response.BodyWriter.GetMemory(s_piece.Length);
+                s_piece.CopyTo(memory);
+                context.Response.BodyWriter.Advance(s_piece.Length);
+                await context.Response.BodyWriter.FlushAsync();
+                await Task.Yield();
+            }
+        });
+        app.MapGet("/stream", async (HttpContext context, int n) =>
+        {
+            for (var i = 0; i < n; i++)
+            {
+                await context.Response.Body.WriteAsync(s_piece);
+                await Task.Yield();
+            }
+        });
+        app.MapGet("/explicit-flush", async (HttpContext context) =>
+        {
+            await context.Response.WriteAsync("before flush\n");
+            await context.Response.Body.FlushAsync();
+            await context.Response.WriteAsync("after flush\n");
+        });
+        app.MapGet("/sendfile", async (HttpContext context) =>
+        {
+            var path = Path.Combine(AppContext.BaseDirectory, "AspNetCore.TcpTuning.Tests.dll");
+            await context.Response.WriteAsync("file follows\n");
+            await context.Response.SendFileAsync(path, 1000, 20000);
+        });
+        app.MapGet("/throw-before", (HttpContext _) => throw new InvalidOperationException("before the response started"));
+        app.MapGet("/throw-after", async (HttpContext context) =>
+        {
+            for (var i = 0; i < 20; i++)
+            {
+                await context.Response.Body.WriteAsync(s_piece);
+                await Task.Yield();
+            }
+
+            throw new InvalidOperationException("after the response started");
+        });
+        app.MapGet("/big", async (HttpContext context, int kib) =>
+        {
+            var block = new byte[1024];
+            Array.Fill(block, (byte)'b');
+            for (var i = 0; i < kib; i++)
+            {
+                await context.Response.Body.WriteAsync(block);
+            }
+        });
+        app.MapGet("/sse", async (HttpContext context, SseSignals signals) =>
+        {
+            context.Response.ContentType = "text/event-stream";
+            for (var i = 0; i < 3; i++)
+            {
+                await context.Response.WriteAsync($"data: {i}\n\n");
+                await signals.Next.Reader.ReadAsync(context.RequestAborted);
+            }
+        });
+        app.MapGet("/progress", async (HttpContext context, SseSignals signals) =>
+        {
+            await context.Response.WriteAsync("working\n");
+            await signals.Next.Reader.ReadAsync(context.RequestAborted);
+            await context.Response.WriteAsync("done\n");
+        });
+        app.MapPost("/duplex", async (HttpContext context) =>
+        {
+            await context.Response.WriteAsync("name?\n");
+            using var reader = new StreamReader(context.Request.Body);
+            var name = await reader.ReadToEndAsync(context.RequestAborted);
+            await context.Response.WriteAsync($"hello {name}");
+        });
+    }
+
+    private static async Task Chatty(HttpContext context)
+    {
+        var n = int.Parse(context.Request.Query["n"]!, CultureInfo.InvariantCulture);
+        if (context.Request.Query.ContainsKey("length"))
+        {
+            context.Response.ContentLength = n * s_piece.Length;
+        }
+
+        var delay = context.Request.Query.TryGetValue("delayMs", out var ms) ? int.Parse(ms!, CultureInfo.InvariantCulture) : 0;
+        for (var i = 0; i < n; i++)
+        {
+            await context.Response.Body.WriteAsync(s_piece);
+            await (delay > 0 ? Task.Delay(delay) : Task.Run(() => { }));
+        }
+    }
+
+    /// <summary>Lets a test release a handler step by step.</summary>
+    public sealed class SseSignals
+    {
+        public System.Threading.Channels.Channel<int> Next { get; } = System.Threading.Channels.Channel.CreateUnbounded<int>();
+    }
+
+}
