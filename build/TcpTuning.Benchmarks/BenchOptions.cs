@@ -2,11 +2,14 @@ using System.Globalization;
 
 namespace TcpTuning.Benchmarks;
 
-internal sealed record BenchOptions(string Output, int Rounds, int Requests, int WrkSeconds)
+internal sealed record BenchOptions(string Output, int Rounds, int Requests, int WrkSeconds, string? SendCounter)
 {
+    /// <summary>Sequential GETs per run when counting sends and segments per response.</summary>
+    public const int SequentialRequests = 200;
+
     public static BenchOptions Parse(string[] args)
     {
-        var options = new BenchOptions("docs/benchmarks.md", Rounds: 5, Requests: 300, WrkSeconds: 3);
+        var options = new BenchOptions("docs/benchmarks.md", Rounds: 5, Requests: 300, WrkSeconds: 3, SendCounter: null);
         for (var i = 0; i + 1 < args.Length; i += 2)
         {
             options = args[i] switch
@@ -15,7 +18,8 @@ internal sealed record BenchOptions(string Output, int Rounds, int Requests, int
                 "--rounds" => options with { Rounds = int.Parse(args[i + 1], CultureInfo.InvariantCulture) },
                 "--requests" => options with { Requests = int.Parse(args[i + 1], CultureInfo.InvariantCulture) },
                 "--wrk-seconds" => options with { WrkSeconds = int.Parse(args[i + 1], CultureInfo.InvariantCulture) },
-                _ => throw new ArgumentException($"Unknown option {args[i]}; known: --out, --rounds, --requests, --wrk-seconds."),
+                "--send-counter" => options with { SendCounter = Path.GetFullPath(args[i + 1]) },
+                _ => throw new ArgumentException($"Unknown option {args[i]}; known: --out, --rounds, --requests, --wrk-seconds, --send-counter."),
             };
         }
 

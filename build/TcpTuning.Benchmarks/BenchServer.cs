@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using System.Net;
+using System.Runtime.InteropServices;
 using AspNetCore.TcpTuning;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -7,37 +7,33 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 
 namespace TcpTuning.Benchmarks;
 
-/// <summary>What the server saw of one connection: TCP_INFO and QuickAck re-arms at the first and last /echo request.</summary>
-internal sealed record ConnectionSample(long Requests, long FirstSegmentsOut, long LastSegmentsOut, long FirstRearms, long LastRearms);
+/// <summary>What the server saw of one connection: TCP_INFO and QuickAck re-arms at the first and last recorded request.</summary>
+internal sealed record ConnectionSample(long Requests, long FirstSegmentsOut, long LastSegmentsOut, long FirstDataSegmentsOut, long LastDataSegmentsOut, long FirstRearms, long LastRearms);
 
 /// <summary>
-/// One Kestrel app on loopback: bare (no UseTcpTuning) or tuned with one named endpoint per QuickAck mode, each on its
-/// own 127.0.0.x address. Both serve /plaintext and /echo (reads the body, records TCP_INFO per connection).
+/// The server side of the benchmark, run in its own process (so an LD_PRELOAD send counter sees only its sends):
+/// bare Kestrel, or the tuned app with one named endpoint per configuration, each on its own address.
 /// </summary>
-internal sealed class BenchServer : IAsyncDisposable
+internal static class BenchServer
 {
-    private readonly WebApplication _app;
+    private static readonly byte[] s_piece = new byte[100];
 
-    private BenchServer(WebApplication app) => _app = app;
-
-    public ConcurrentDictionary<string, ConnectionSample> Connections { get; } = new();
-
-    public IReadOnlyList<Uri> Addresses => _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Select(a => new Uri(a)).ToList();
-
-    public static async Task<BenchServer> StartAsync(IReadOnlyDictionary<string, string?> settings, bool tune)
+    public static async Task<int> RunAsync(bool tuned, bool veth)
     {
+        Array.Fill(s_piece, (byte)'x');
+        var settings = tuned ? BenchEndpoints.TunedSettings(veth) : BenchEndpoints.BareSettings(veth);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Configuration.Sources.Clear();
         builder.Configuration.AddInMemoryCollection(settings);
         builder.Logging.ClearProviders();
         builder.WebHost.UseKestrel(kestrel => kestrel.Configure(builder.Configuration.GetSection("Kestrel")));
-        if (tune)
+        if (tuned)
         {
             builder.WebHost.UseTcpTuning();
         }
 
         var app = builder.Build();
-        var server = new BenchServer(app);
+        var connections = new ConcurrentDictionary<string, ConnectionSample>();
         app.MapGet("/plaintext", () => Results.Text("Hello, World!"));
         app.MapPost("/echo", async (HttpContext context) =>
         {
@@ -49,16 +45,47 @@ internal sealed class BenchServer : IAsyncDisposable
                 length += read;
             }
 
-            server.Record(context);
+            Record(context, connections);
             return Results.Text(length.ToString(System.Globalization.CultureInfo.InvariantCulture));
         });
+        // 64 writes of 100 bytes: back to back, or with an await between them as an async data source makes.
+        app.MapGet("/chatty", async (HttpContext context) =>
+        {
+            Record(context, connections);
+            for (var i = 0; i < 64; i++)
+            {
+                await context.Response.Body.WriteAsync(s_piece);
+            }
+        });
+        app.MapGet("/chatty-async", async (HttpContext context) =>
+        {
+            Record(context, connections);
+            for (var i = 0; i < 64; i++)
+            {
+                await context.Response.Body.WriteAsync(s_piece);
+                await Task.Yield();
+            }
+        });
+        app.MapGet("/__sends", () => Results.Text(SendCounter.Read().ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        app.MapGet("/__connections", () =>
+        {
+            var snapshot = connections.Values.ToList();
+            connections.Clear();
+            return Results.Json(snapshot);
+        });
+
         await app.StartAsync();
-        return server;
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
+        Console.WriteLine(string.Join(' ', addresses));
+        Console.Out.Flush();
+
+        // Serve until the orchestrator closes our standard input.
+        await Console.In.ReadToEndAsync();
+        await app.StopAsync();
+        return 0;
     }
 
-    public Uri AddressOn(string host) => Addresses.Single(a => a.Host == host);
-
-    private void Record(HttpContext context)
+    private static void Record(HttpContext context, ConcurrentDictionary<string, ConnectionSample> connections)
     {
         var socket = context.Features.Get<IConnectionSocketFeature>()?.Socket;
         if (socket is null || !TcpConnectionInfo.TryRead(socket, out var info))
@@ -67,15 +94,17 @@ internal sealed class BenchServer : IAsyncDisposable
         }
 
         var rearms = context.Features.Get<ITcpTuningFeature>()?.QuickAckRearms ?? 0;
-        Connections.AddOrUpdate(
+        connections.AddOrUpdate(
             context.Connection.Id,
-            _ => new ConnectionSample(1, info.SegmentsOut, info.SegmentsOut, rearms, rearms),
-            (_, s) => s with { Requests = s.Requests + 1, LastSegmentsOut = info.SegmentsOut, LastRearms = rearms });
+            _ => new ConnectionSample(1, info.SegmentsOut, info.SegmentsOut, info.DataSegmentsOut, info.DataSegmentsOut, rearms, rearms),
+            (_, s) => s with { Requests = s.Requests + 1, LastSegmentsOut = info.SegmentsOut, LastDataSegmentsOut = info.DataSegmentsOut, LastRearms = rearms });
     }
+}
 
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-    }
+/// <summary>Reads the LD_PRELOAD send counter (build/sendcount), or -1 when it is not loaded.</summary>
+internal static partial class SendCounter
+{
+    private static readonly nint s_export = NativeLibrary.TryGetExport(NativeLibrary.GetMainProgramHandle(), "tt_send_count", out var export) ? export : 0;
+
+    public static unsafe long Read() => s_export == 0 ? -1 : ((delegate* unmanaged<long>)s_export)();
 }

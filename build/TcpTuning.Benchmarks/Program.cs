@@ -1,152 +1,294 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using AspNetCore.TcpTuning.Testing;
 using TcpTuning.Benchmarks;
 
-// Side-by-side benchmark of bare Kestrel and each QuickAck mode, in one process run, alternating rounds.
-// Usage: TcpTuning.Benchmarks [--out FILE] [--rounds N] [--requests N] [--wrk-seconds N]
-var options = BenchOptions.Parse(args);
-
-// The floor is ~0.05 ms a request: many more requests cost little and steady its median.
-const int FloorRequests = 2000;
-var inv = CultureInfo.InvariantCulture;
-
-var modes = new (string Name, string Host, bool Tuned)[]
+// Side-by-side benchmark of bare Kestrel and the library's settings, in one run, alternating rounds.
+//   TcpTuning.Benchmarks [--out FILE] [--rounds N] [--requests N] [--wrk-seconds N] [--send-counter PATH]
+//   TcpTuning.Benchmarks serve bare|tuned [veth]        (a server process, started by the run)
+//   TcpTuning.Benchmarks client URL PATH REQUESTS      (a sequential client, run inside the veth namespace)
+if (args.Length > 0 && args[0] == "serve")
 {
-    ("bare Kestrel", "127.0.0.10", false),
-    ("Default", "127.0.0.11", true),
-    ("OnAccept", "127.0.0.12", true),
-    ("AfterEachRead", "127.0.0.13", true),
-    ("Adaptive", "127.0.0.14", true),
-};
-
-await using var bare = await BenchServer.StartAsync(new Dictionary<string, string?> { ["Kestrel:Endpoints:Bare:Url"] = "http://127.0.0.10:0" }, tune: false);
-var tunedSettings = new Dictionary<string, string?>();
-foreach (var (name, host, tuned) in modes.Where(m => m.Tuned))
-{
-    tunedSettings[$"Kestrel:Endpoints:{name}:Url"] = $"http://{host}:0";
-    tunedSettings[$"TcpTuning:Endpoints:{name}:QuickAck"] = name;
+    return await BenchServer.RunAsync(tuned: args[1] == "tuned", veth: args.Contains("veth"));
 }
 
-await using var tunedServer = await BenchServer.StartAsync(tunedSettings, tune: true);
-BenchServer ServerOf(bool tuned) => tuned ? tunedServer : bare;
-
-var split = modes.ToDictionary(m => m.Name, _ => new List<RunResult>());
-var floor = modes.ToDictionary(m => m.Name, _ => new List<RunResult>());
-var rps = modes.ToDictionary(m => m.Name, _ => new List<double>());
-var wrk = Wrk.Find();
-
-// Warm-up: JIT and connection paths of every mode, not measured.
-foreach (var (_, host, tuned) in modes)
+if (args.Length > 0 && args[0] == "client")
 {
-    var address = ServerOf(tuned).AddressOn(host);
-    await WriteWriteReadClient.MeasureAsync(address, "/echo", 50, singleSend: true);
-    if (wrk is not null)
+    using var client = await WriteWriteReadClient.ConnectAsync(new Uri(args[1]));
+    for (var i = 0; i < int.Parse(args[3], CultureInfo.InvariantCulture); i++)
     {
-        await wrk.RunAsync(new Uri(address, "/plaintext"), 1);
+        var (status, _) = await client.GetAsync(args[2]);
+        if (status != 200)
+        {
+            return 1;
+        }
     }
+
+    return 0;
 }
 
-for (var round = 0; round < options.Rounds; round++)
+var options = BenchOptions.Parse(args);
+var inv = CultureInfo.InvariantCulture;
+const int FloorRequests = 2000; // the floor is ~0.05 ms a request: more requests cost little and steady its median
+
+var veth = VethNamespace.TryCreate(out var vethUnavailable);
+try
 {
-    // Rotate the order each round so no mode always runs first or last.
-    var order = modes.Skip(round % modes.Length).Concat(modes.Take(round % modes.Length)).ToArray();
-    foreach (var (name, host, tuned) in order)
+    await using var bare = await ServerProcess.StartAsync(tuned: false, veth is not null, options.SendCounter);
+    await using var tuned = await ServerProcess.StartAsync(tuned: true, veth is not null, options.SendCounter);
+    ServerProcess ServerOf(string? quickAck) => quickAck is null ? bare : tuned;
+    var wrk = Wrk.Find();
+    var pipelineScript = Path.Combine(AppContext.BaseDirectory, "pipeline.lua");
+
+    var latencyModes = BenchEndpoints.Loopback.Where(e => e.Name == "bare Kestrel" || e.ResponseFlush == "PerWrite").ToArray();
+    var flushModes = BenchEndpoints.Loopback.Where(e => e.QuickAck is null || e.Name is "Adaptive" || e.ResponseFlush == "MessageBoundary").ToArray();
+    var split = latencyModes.ToDictionary(m => m.Name, _ => new List<RunResult>());
+    var floor = latencyModes.ToDictionary(m => m.Name, _ => new List<RunResult>());
+    var rps = new Dictionary<(string Scenario, string Mode), List<double>>();
+    var sends = new Dictionary<(string Scenario, string Mode), List<double>>();
+    var vethSegments = new Dictionary<(string Scenario, string Mode), List<double>>();
+    var vethSends = new Dictionary<(string Scenario, string Mode), List<double>>();
+    var wrkScenarios = new (string Name, string Path, string? Script, (string Name, string Host, string? QuickAck, string? ResponseFlush)[] Modes)[]
     {
-        var server = ServerOf(tuned);
-        var address = server.AddressOn(host);
-        split[name].Add(await RunAsync(server, address, singleSend: false));
-        floor[name].Add(await RunAsync(server, address, singleSend: true, FloorRequests));
+        ("plaintext", "/plaintext", null, BenchEndpoints.Loopback),
+        ("pipelined plaintext (depth 16)", "/plaintext", pipelineScript, flushModes),
+        ("chatty, back to back (64 x 100 B)", "/chatty", null, flushModes),
+        ("chatty, await between writes (64 x 100 B)", "/chatty-async", null, flushModes),
+    };
+
+    // Warm-up, not measured: JIT and connection paths of every endpoint.
+    foreach (var (_, host, quickAck, _) in BenchEndpoints.Loopback)
+    {
+        var address = ServerOf(quickAck).AddressOn(host);
+        await WriteWriteReadClient.MeasureAsync(address, "/echo", 50, singleSend: true);
         if (wrk is not null)
         {
-            rps[name].Add(await wrk.RunAsync(new Uri(address, "/plaintext"), options.WrkSeconds));
+            await wrk.RunAsync(new Uri(address, "/chatty-async"), 1);
+        }
+    }
+
+    await bare.TakeConnectionsAsync();
+    await tuned.TakeConnectionsAsync();
+
+    for (var round = 0; round < options.Rounds; round++)
+    {
+        foreach (var (name, host, quickAck, _) in Rotate(latencyModes, round))
+        {
+            var server = ServerOf(quickAck);
+            var address = server.AddressOn(host);
+            split[name].Add(await LatencyAsync(server, address, singleSend: false, options.Requests));
+            floor[name].Add(await LatencyAsync(server, address, singleSend: true, FloorRequests));
+            Console.WriteLine($"round {round + 1}/{options.Rounds} latency {name,-14} split p50 {split[name][^1].Latency.P50.TotalMilliseconds,8:F3} ms  floor p50 {floor[name][^1].Latency.P50.TotalMilliseconds,7:F3} ms");
         }
 
-        Console.WriteLine($"round {round + 1}/{options.Rounds} {name,-14} split p50 {split[name][^1].Latency.P50.TotalMilliseconds,8:F3} ms  floor p50 {floor[name][^1].Latency.P50.TotalMilliseconds,7:F3} ms  rps {(rps[name].Count > 0 ? rps[name][^1] : 0),9:F0}");
+        if (wrk is not null)
+        {
+            foreach (var (scenario, path, script, modes) in wrkScenarios)
+            {
+                foreach (var (name, host, quickAck, _) in Rotate(modes, round))
+                {
+                    var url = new Uri(ServerOf(quickAck).AddressOn(host), path);
+                    var value = await wrk.RunAsync(url, options.WrkSeconds, script: script, scriptArguments: script is null ? null : "16");
+                    Add(rps, (scenario, name), value);
+                    Console.WriteLine($"round {round + 1}/{options.Rounds} wrk {scenario,-42} {name,-46} {value,9:F0} req/s");
+                }
+            }
+        }
+
+        foreach (var path in new[] { "/chatty", "/chatty-async" })
+        {
+            foreach (var (name, host, quickAck, _) in Rotate(flushModes.Where(m => !m.Name.Contains("A/A", StringComparison.Ordinal)).ToArray(), round))
+            {
+                var server = ServerOf(quickAck);
+                var before = await server.SendsAsync();
+                await SequentialGetsAsync(server.AddressOn(host), path);
+                var after = await server.SendsAsync();
+                if (before >= 0)
+                {
+                    // The first /__sends answer is one send of the server's own.
+                    Add(sends, (path, name), (after - before - 1) / (double)BenchOptions.SequentialRequests);
+                }
+            }
+
+            if (veth is not null)
+            {
+                foreach (var (name, port, flush) in Rotate(BenchEndpoints.Veth, round))
+                {
+                    var server = flush is null ? bare : tuned;
+                    await server.TakeConnectionsAsync();
+                    var before = await server.SendsAsync();
+                    await VethNamespace.RunClientAsync($"http://{BenchEndpoints.VethHost}:{port}/ {path} {BenchOptions.SequentialRequests}");
+                    var after = await server.SendsAsync();
+                    var sample = (await server.TakeConnectionsAsync()).Single();
+                    Add(vethSegments, (path, name), (sample.LastDataSegmentsOut - sample.FirstDataSegmentsOut) / (double)(sample.Requests - 1));
+                    if (before >= 0)
+                    {
+                        Add(vethSends, (path, name), (after - before - 1) / (double)BenchOptions.SequentialRequests);
+                    }
+                }
+            }
+        }
     }
-}
 
-var report = new StringBuilder();
-report.AppendLine("# Benchmarks").AppendLine();
-report.AppendLine(inv, $"Generated {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC by `build/bench.sh` (`dotnet build/TcpTuning.Benchmarks/bin/Release/net10.0/TcpTuning.Benchmarks.dll {string.Join(' ', args)}`).");
-report.AppendLine();
-report.AppendLine(inv, $"Machine: {Machine.Describe()}");
-report.AppendLine();
-report.AppendLine(inv, $"Every figure is the median over {options.Rounds} rounds; in each round every mode runs once, in an order rotated per round. Bare Kestrel (no `UseTcpTuning`) and the tuned app (one named endpoint per `QuickAck` mode, each on its own 127.0.0.x address) run side by side in one process on loopback. Server segments come from TCP_INFO (`tcpi_segs_out`) on the server's socket, read by the handler at each request; setsockopt calls are the library's own re-arm counter.");
-report.AppendLine();
+    await File.WriteAllTextAsync(options.Output, Report());
+    Console.WriteLine($"wrote {options.Output}");
+    return 0;
 
-report.AppendLine("## Write-write-read: Nagle client, headers and body in two sends").AppendLine();
-report.AppendLine(inv, $"One keep-alive connection, {options.Requests} sequential POSTs with a 50-byte body; the first request is left out (Linux quick-ACKs at connection start).");
-report.AppendLine();
-report.AppendLine("| mode | p50 ms | p99 ms | max ms | p50 / single-send floor | server segments per request | setsockopt per request |");
-report.AppendLine("|---|---:|---:|---:|---:|---:|---:|");
-foreach (var (name, _, _) in modes)
-{
-    var s = Summarise(split[name]);
-    var f = Summarise(floor[name]);
-    report.AppendLine(inv, $"| {name} | {s.P50:F3} | {s.P99:F3} | {s.Max:F3} | {s.P50 / f.P50:F1}x | {s.Segments:F2} | {s.Rearms:F2} |");
-}
-
-report.AppendLine().AppendLine("## Single-send client (the floor): the request arrives whole").AppendLine();
-report.AppendLine(inv, $"The same client sending each request in one write: {FloorRequests} POSTs per run.");
-report.AppendLine();
-report.AppendLine("| mode | p50 ms | p99 ms | max ms | server segments per request | setsockopt per request |");
-report.AppendLine("|---|---:|---:|---:|---:|---:|");
-foreach (var (name, _, _) in modes)
-{
-    var f = Summarise(floor[name]);
-    report.AppendLine(inv, $"| {name} | {f.P50:F3} | {f.P99:F3} | {f.Max:F3} | {f.Segments:F2} | {f.Rearms:F2} |");
-}
-
-report.AppendLine().AppendLine("## Plaintext throughput (wrk)").AppendLine();
-if (wrk is null)
-{
-    report.AppendLine("wrk was not found; install it (`apt-get install -y wrk`) or run `build/bench.sh`, which does.");
-}
-else
-{
-    report.AppendLine(inv, $"`wrk -t1 -c32 -d{options.WrkSeconds}s` GET /plaintext, per mode and round. The machine has 2 cores shared by wrk and the server: differences under 5-10% are noise.");
-    report.AppendLine();
-    report.AppendLine("| mode | requests/s | ratio to bare |");
-    report.AppendLine("|---|---:|---:|");
-    var bareRps = Median(rps[modes[0].Name]);
-    foreach (var (name, _, _) in modes)
+    string Report()
     {
-        var value = Median(rps[name]);
-        report.AppendLine(inv, $"| {name} | {value:F0} | {value / bareRps:F2} |");
+        var report = new StringBuilder();
+        report.AppendLine("# Benchmarks").AppendLine();
+        report.AppendLine(inv, $"Generated {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC by `build/bench.sh{(args.Length > 0 ? " " + string.Join(' ', args) : "")}`.");
+        report.AppendLine();
+        report.AppendLine(inv, $"Machine: {Machine.Describe()}");
+        report.AppendLine();
+        report.AppendLine(inv, $"Bare Kestrel (no `UseTcpTuning`) and the tuned app run side by side as two server processes, each endpoint on its own 127.0.0.x address (plus fixed ports on a veth pair). Every figure is the median over {options.Rounds} rounds; each round runs every configuration once, in an order rotated per round. \"bare Kestrel (A/A control)\" is a second endpoint of the bare server: its distance from \"bare Kestrel\" is the noise of the table. Server segments come from TCP_INFO on the server's socket, read by the handler; send syscalls from an LD_PRELOAD counter in the server process (`build/sendcount`, strace would change the timing); setsockopt calls from the library's own re-arm counter.");
+        report.AppendLine();
+
+        report.AppendLine("## Delayed-ACK stall: Nagle client, headers and body in two sends (issue #3)").AppendLine();
+        report.AppendLine(inv, $"One keep-alive connection, {options.Requests} sequential POSTs with a 50-byte body; the first request is left out (Linux quick-ACKs at connection start). QuickAck endpoints use `ResponseFlush: PerWrite` so only QuickAck differs.");
+        report.AppendLine();
+        report.AppendLine("| QuickAck | p50 ms | p99 ms | max ms | p50 / single-send floor | server segments per request | setsockopt per request |");
+        report.AppendLine("|---|---:|---:|---:|---:|---:|---:|");
+        foreach (var (name, _, _, _) in latencyModes)
+        {
+            var s = Summarise(split[name]);
+            var f = Summarise(floor[name]);
+            report.AppendLine(inv, $"| {name} | {s.P50:F3} | {s.P99:F3} | {s.Max:F3} | {s.P50 / f.P50:F1}x | {s.Segments:F2} | {s.Rearms:F2} |");
+        }
+
+        report.AppendLine().AppendLine("### Single-send client (the floor): the request arrives whole").AppendLine();
+        report.AppendLine(inv, $"The same client sending each request in one write: {FloorRequests} POSTs per run.");
+        report.AppendLine();
+        report.AppendLine("| QuickAck | p50 ms | p99 ms | max ms | server segments per request | setsockopt per request |");
+        report.AppendLine("|---|---:|---:|---:|---:|---:|");
+        foreach (var (name, _, _, _) in latencyModes)
+        {
+            var f = Summarise(floor[name]);
+            report.AppendLine(inv, $"| {name} | {f.P50:F3} | {f.P99:F3} | {f.Max:F3} | {f.Segments:F2} | {f.Rearms:F2} |");
+        }
+
+        report.AppendLine().AppendLine("## Throughput (wrk)").AppendLine();
+        if (wrk is null)
+        {
+            report.AppendLine("wrk was not found; run `build/bench.sh`, which installs it.");
+        }
+        else
+        {
+            report.AppendLine(inv, $"`wrk -t1 -c32 -d{options.WrkSeconds}s`, pipelining with `build/TcpTuning.Benchmarks/pipeline.lua` (16 requests per write). wrk and the server share the 2 cores.");
+            foreach (var (scenario, _, _, modes) in wrkScenarios)
+            {
+                report.AppendLine().AppendLine(inv, $"### {scenario}").AppendLine();
+                report.AppendLine("| configuration | requests/s | ratio to bare |");
+                report.AppendLine("|---|---:|---:|");
+                var baseline = Median(rps[(scenario, "bare Kestrel")]);
+                foreach (var (name, _, _, _) in modes)
+                {
+                    var value = Median(rps[(scenario, name)]);
+                    report.AppendLine(inv, $"| {name} | {value:F0} | {value / baseline:F2} |");
+                }
+            }
+        }
+
+        report.AppendLine().AppendLine("## Sends and segments per response (issue #4)").AppendLine();
+        report.AppendLine(inv, $"{BenchOptions.SequentialRequests} sequential GETs on one keep-alive connection. Loopback: send syscalls. veth pair into a namespace (MTU 1500, MSS 1448): send syscalls and server data segments; 64 x 100 B is 6.4 KB of body, 5 segments at least.");
+        report.AppendLine();
+        report.AppendLine("| response | configuration | sends (loopback) | sends (veth) | data segments (veth) |");
+        report.AppendLine("|---|---|---:|---:|---:|");
+        foreach (var path in new[] { "/chatty", "/chatty-async" })
+        {
+            foreach (var (name, _, _, _) in flushModes.Where(m => !m.Name.Contains("A/A", StringComparison.Ordinal)))
+            {
+                report.AppendLine(inv, $"| {(path == "/chatty" ? "back to back" : "await between writes")} | {name} | {Cell(sends, (path, name))} | {Cell(vethSends, (path, name))} | {Cell(vethSegments, (path, name))} |");
+            }
+        }
+
+        if (veth is null)
+        {
+            report.AppendLine().AppendLine(inv, $"The veth columns are empty: {vethUnavailable}");
+        }
+
+        if (options.SendCounter is null)
+        {
+            report.AppendLine().AppendLine("The send columns are empty: run through `build/bench.sh`, which builds the LD_PRELOAD counter.");
+        }
+
+        report.AppendLine().AppendLine("## Goals").AppendLine();
+        report.AppendLine("| issue | goal | measured | met |");
+        report.AppendLine("|---|---|---|---|");
+        var adaptive = Summarise(split["Adaptive"]);
+        var adaptiveFloor = Summarise(floor["Adaptive"]);
+        var bareFloor = Summarise(floor["bare Kestrel"]);
+        Goal(report, "#3", "Adaptive p99 <= 1 ms (write-write-read)", $"{adaptive.P99:F3} ms", adaptive.P99 <= 1.0);
+        Goal(report, "#3", "Adaptive p50 <= 2x the single-send floor", $"{adaptive.P50 / adaptiveFloor.P50:F2}x", adaptive.P50 <= 2 * adaptiveFloor.P50);
+        Goal(report, "#3", "0 extra server segments per complete request (Adaptive vs bare, single send)", $"{adaptiveFloor.Segments - bareFloor.Segments:+0.00;-0.00;0.00}", adaptiveFloor.Segments - bareFloor.Segments < 0.05);
+        Goal(report, "#3", "0 setsockopt per complete request (Adaptive, single send)", $"{adaptiveFloor.Rearms:F2}", adaptiveFloor.Rearms == 0);
+        if (wrk is not null)
+        {
+            double Ratio(string scenario, string mode) => Median(rps[(scenario, mode)]) / Median(rps[(scenario, "bare Kestrel")]);
+            const string Defaults = "Adaptive + MessageBoundary (library defaults)";
+            Goal(report, "#3", "Adaptive plaintext RPS >= 0.98 of bare", $"{Ratio("plaintext", "Adaptive"):F2} (A/A control {Ratio("plaintext", "bare Kestrel (A/A control)"):F2})", Ratio("plaintext", "Adaptive") >= 0.98);
+            Goal(report, "#4", "async chatty RPS >= 6x bare", $"{Ratio(wrkScenarios[3].Name, Defaults):F2}x", Ratio(wrkScenarios[3].Name, Defaults) >= 6);
+            Goal(report, "#4", "back-to-back chatty RPS >= 1.3x bare", $"{Ratio(wrkScenarios[2].Name, Defaults):F2}x", Ratio(wrkScenarios[2].Name, Defaults) >= 1.3);
+            Goal(report, "#4", "plaintext RPS >= 0.98 of bare", $"{Ratio("plaintext", Defaults):F2}", Ratio("plaintext", Defaults) >= 0.98);
+            Goal(report, "#4", "pipelined plaintext RPS >= 1.0x bare", $"{Ratio(wrkScenarios[1].Name, Defaults):F2}x", Ratio(wrkScenarios[1].Name, Defaults) >= 1.0);
+        }
+
+        if (vethSegments.TryGetValue(("/chatty-async", "Adaptive + MessageBoundary (library defaults)"), out var segments))
+        {
+            var perResponse = Median(segments);
+            Goal(report, "#4", "async chatty: 5.00 data segments per response (veth)", $"{perResponse:F2}", Math.Abs(perResponse - 5) < 0.01);
+        }
+
+        if (vethSends.TryGetValue(("/chatty-async", "Adaptive + MessageBoundary (library defaults)"), out var vethSendCount))
+        {
+            var perResponse = Median(vethSendCount);
+            Goal(report, "#4", "async chatty: 1.00 send per response (veth)", $"{perResponse:F2}", Math.Abs(perResponse - 1) < 0.01);
+        }
+
+        return report.ToString();
+    }
+}
+finally
+{
+    veth?.Dispose();
+}
+
+static async Task SequentialGetsAsync(Uri address, string path)
+{
+    using var client = await WriteWriteReadClient.ConnectAsync(address);
+    for (var i = 0; i < BenchOptions.SequentialRequests; i++)
+    {
+        await client.GetAsync(path);
     }
 }
 
-var adaptive = Summarise(split["Adaptive"]);
-var adaptiveFloor = Summarise(floor["Adaptive"]);
-var bareFloor = Summarise(floor[modes[0].Name]);
-report.AppendLine().AppendLine("## Goals (issue #3)").AppendLine();
-report.AppendLine("| goal | measured | met |");
-report.AppendLine("|---|---|---|");
-Goal("Adaptive p99 <= 1 ms (write-write-read)", $"{adaptive.P99:F3} ms", adaptive.P99 <= 1.0);
-Goal("Adaptive p50 <= 2x the single-send floor", $"{adaptive.P50 / adaptiveFloor.P50:F2}x", adaptive.P50 <= 2 * adaptiveFloor.P50);
-Goal("0 extra server segments per complete request (Adaptive vs bare, single send)", $"{adaptiveFloor.Segments - bareFloor.Segments:+0.00;-0.00;0.00}", adaptiveFloor.Segments - bareFloor.Segments < 0.05);
-Goal("0 setsockopt per complete request (Adaptive, single send)", $"{adaptiveFloor.Rearms:F2}", adaptiveFloor.Rearms == 0);
-if (wrk is not null)
+static T[] Rotate<T>(T[] items, int round) => items.Skip(round % items.Length).Concat(items.Take(round % items.Length)).ToArray();
+
+static void Add<TKey>(Dictionary<TKey, List<double>> table, TKey key, double value)
+    where TKey : notnull
 {
-    var ratio = Median(rps["Adaptive"]) / Median(rps[modes[0].Name]);
-    Goal("Adaptive plaintext RPS >= 0.98 of bare", $"{ratio:F2}", ratio >= 0.98);
+    if (!table.TryGetValue(key, out var values))
+    {
+        table[key] = values = [];
+    }
+
+    values.Add(value);
 }
 
-Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(options.Output))!);
-await File.WriteAllTextAsync(options.Output, report.ToString());
-Console.WriteLine($"wrote {options.Output}");
-return 0;
+static string Cell<TKey>(Dictionary<TKey, List<double>> table, TKey key)
+    where TKey : notnull
+    => table.TryGetValue(key, out var values) ? Median(values).ToString("F2", CultureInfo.InvariantCulture) : "n/a";
 
-void Goal(string goal, string measured, bool met) => report.AppendLine(inv, $"| {goal} | {measured} | {(met ? "yes" : "**no**")} |");
+static void Goal(StringBuilder report, string issue, string goal, string measured, bool met)
+    => report.AppendLine(CultureInfo.InvariantCulture, $"| {issue} | {goal} | {measured} | {(met ? "yes" : "**no**")} |");
 
-async Task<RunResult> RunAsync(BenchServer server, Uri address, bool singleSend, int? requests = null)
+static async Task<RunResult> LatencyAsync(ServerProcess server, Uri address, bool singleSend, int requests)
 {
-    server.Connections.Clear();
+    await server.TakeConnectionsAsync();
     using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-    var latency = await WriteWriteReadClient.MeasureAsync(address, "/echo", requests ?? options.Requests, singleSend: singleSend, cancellationToken: timeout.Token);
-    var sample = server.Connections.Values.Single();
+    var latency = await WriteWriteReadClient.MeasureAsync(address, "/echo", requests, singleSend: singleSend, cancellationToken: timeout.Token);
+    var sample = (await server.TakeConnectionsAsync()).Single();
     var intervals = Math.Max(1, sample.Requests - 1);
     return new RunResult(latency, (sample.LastSegmentsOut - sample.FirstSegmentsOut) / (double)intervals, (sample.LastRearms - sample.FirstRearms) / (double)intervals);
 }

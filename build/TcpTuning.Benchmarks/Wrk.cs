@@ -21,9 +21,9 @@ internal sealed partial class Wrk(string path)
         return null;
     }
 
-    public async Task<double> RunAsync(Uri url, int seconds, int connections = 32, string? script = null)
+    public async Task<double> RunAsync(Uri url, int seconds, int connections = 32, string? script = null, string? scriptArguments = null)
     {
-        var arguments = $"-t1 -c{connections} -d{seconds}s {(script is null ? "" : $"-s {script} ")}{url}";
+        var arguments = $"-t1 -c{connections} -d{seconds}s {(script is null ? "" : $"-s {script} ")}{url}{(scriptArguments is null ? "" : $" -- {scriptArguments}")}";
         using var process = Process.Start(new ProcessStartInfo(path, arguments) { RedirectStandardOutput = true, RedirectStandardError = true })!;
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(seconds + 30));
         var output = await process.StandardOutput.ReadToEndAsync(timeout.Token);

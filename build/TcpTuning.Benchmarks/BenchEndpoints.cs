@@ -1,0 +1,68 @@
+namespace TcpTuning.Benchmarks;
+
+/// <summary>The endpoints of the two server processes; each configuration has its own address.</summary>
+internal static class BenchEndpoints
+{
+    public const string VethHost = "10.203.0.1";
+    public const string VethClient = "10.203.0.2";
+
+    /// <summary>Loopback endpoints: name, address, QuickAck, ResponseFlush (null: bare Kestrel).</summary>
+    public static readonly (string Name, string Host, string? QuickAck, string? ResponseFlush)[] Loopback =
+    [
+        ("bare Kestrel", "127.0.0.10", null, null),
+        ("bare Kestrel (A/A control)", "127.0.0.9", null, null),
+        ("Default", "127.0.0.11", "Default", "PerWrite"),
+        ("OnAccept", "127.0.0.12", "OnAccept", "PerWrite"),
+        ("AfterEachRead", "127.0.0.13", "AfterEachRead", "PerWrite"),
+        ("Adaptive", "127.0.0.14", "Adaptive", "PerWrite"),
+        ("Adaptive + MessageBoundary (library defaults)", "127.0.0.15", "Adaptive", "MessageBoundary"),
+    ];
+
+    /// <summary>Across the veth pair, fixed ports (one address): bare, PerWrite, MessageBoundary.</summary>
+    public static readonly (string Name, int Port, string? ResponseFlush)[] Veth =
+    [
+        ("bare Kestrel", 18090, null),
+        ("Adaptive", 18091, "PerWrite"),
+        ("Adaptive + MessageBoundary (library defaults)", 18092, "MessageBoundary"),
+    ];
+
+    public static Dictionary<string, string?> BareSettings(bool veth)
+    {
+        var settings = new Dictionary<string, string?>();
+        var i = 0;
+        foreach (var (_, host, quickAck, _) in Loopback.Where(e => e.QuickAck is null))
+        {
+            settings[$"Kestrel:Endpoints:E{i++}:Url"] = $"http://{host}:0";
+        }
+
+        if (veth)
+        {
+            settings["Kestrel:Endpoints:Veth:Url"] = $"http://{VethHost}:{Veth[0].Port}";
+        }
+
+        return settings;
+    }
+
+    public static Dictionary<string, string?> TunedSettings(bool veth)
+    {
+        var settings = new Dictionary<string, string?>();
+        var i = 0;
+        foreach (var (_, host, quickAck, flush) in Loopback.Where(e => e.QuickAck is not null))
+        {
+            settings[$"Kestrel:Endpoints:E{i}:Url"] = $"http://{host}:0";
+            settings[$"TcpTuning:Endpoints:E{i}:QuickAck"] = quickAck;
+            settings[$"TcpTuning:Endpoints:E{i++}:ResponseFlush"] = flush;
+        }
+
+        if (veth)
+        {
+            foreach (var (_, port, flush) in Veth.Where(e => e.ResponseFlush is not null))
+            {
+                settings[$"Kestrel:Endpoints:V{port}:Url"] = $"http://{VethHost}:{port}";
+                settings[$"TcpTuning:Endpoints:V{port}:ResponseFlush"] = flush;
+            }
+        }
+
+        return settings;
+    }
+}
