@@ -1,4 +1,5 @@
 using AspNetCore.TcpTuning.Configuration;
+using AspNetCore.TcpTuning.Http;
 
 namespace AspNetCore.TcpTuning.Connection;
 
@@ -6,6 +7,7 @@ namespace AspNetCore.TcpTuning.Connection;
 internal sealed class TcpTuningConnectionFeature : ITcpTuningFeature
 {
     private readonly QuickAckController? _quickAck;
+    private ResponseFlushState? _responseFlushState;
 
     public TcpTuningConnectionFeature(EffectiveTcpProfile profile, IReadOnlyList<string> appliedOptions, IReadOnlyList<string> failedOptions, QuickAckController? quickAck)
     {
@@ -34,4 +36,10 @@ internal sealed class TcpTuningConnectionFeature : ITcpTuningFeature
 
     /// <inheritdoc />
     public long QuickAckRearms => _quickAck?.Rearms ?? 0;
+
+    /// <summary>Takes the HTTP layer's reusable per-response state of this connection, if it is not in use.</summary>
+    public ResponseFlushState? TakeResponseFlushState() => Interlocked.Exchange(ref _responseFlushState, null);
+
+    /// <summary>Gives the state back for the connection's next response.</summary>
+    public void ReturnResponseFlushState(ResponseFlushState state) => Volatile.Write(ref _responseFlushState, state);
 }

@@ -9,22 +9,36 @@ namespace AspNetCore.TcpTuning.Http;
 /// </summary>
 internal sealed class FlushBeforeReadRequestBodyFeature : IRequestBodyPipeFeature
 {
-    private readonly PipeReader _innerReader;
     private readonly MessageBoundaryPipeWriter _response;
+    private PipeReader _innerReader = null!;
+    private Stream? _innerBody;
+    private FlushBeforeReadStream? _body;
     private FlushBeforeReadPipeReader? _reader;
 
+    /// <param name="response">The response writer whose held bytes go first.</param>
+    public FlushBeforeReadRequestBodyFeature(MessageBoundaryPipeWriter response) => _response = response;
+
+    /// <summary>Wraps one request's body.</summary>
     /// <param name="innerBody">The request body stream.</param>
     /// <param name="innerReader">The request body reader, taken while the stream is still the server's own.</param>
-    /// <param name="response">The response writer whose held bytes go first.</param>
-    public FlushBeforeReadRequestBodyFeature(Stream innerBody, PipeReader innerReader, MessageBoundaryPipeWriter response)
+    public void Initialize(Stream innerBody, PipeReader innerReader)
     {
-        _innerReader = innerReader;
-        _response = response;
-        Body = new FlushBeforeReadStream(innerBody, response);
+        // Kestrel reuses its body stream and reader for every request of a connection: so do we.
+        if (!ReferenceEquals(innerBody, _innerBody))
+        {
+            _innerBody = innerBody;
+            _body = null;
+        }
+
+        if (!ReferenceEquals(innerReader, _innerReader))
+        {
+            _innerReader = innerReader;
+            _reader = null;
+        }
     }
 
     /// <summary>The request body stream to install as <c>HttpRequest.Body</c>.</summary>
-    public Stream Body { get; }
+    public Stream Body => _body ??= new FlushBeforeReadStream(_innerBody!, _response);
 
     public PipeReader Reader => _reader ??= new FlushBeforeReadPipeReader(_innerReader, _response);
 

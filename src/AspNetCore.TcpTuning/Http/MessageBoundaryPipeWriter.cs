@@ -20,10 +20,10 @@ namespace AspNetCore.TcpTuning.Http;
 internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
 {
     private readonly Lock _sync = new();
-    private readonly HttpContext _context;
-    private readonly IHttpResponseBodyFeature _inner;
-    private readonly ResponseFlushPolicy _policy;
     private readonly TimeProvider _timeProvider;
+    private HttpContext _context = null!;
+    private IHttpResponseBodyFeature _inner = null!;
+    private ResponseFlushPolicy _policy = null!;
 
     private Decision _decision;
     private bool _bufferingDisabled;
@@ -33,12 +33,22 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
     private long _oldestHeldTimestamp;
     private ITimer? _timer;
 
-    public MessageBoundaryPipeWriter(HttpContext context, IHttpResponseBodyFeature inner, ResponseFlushPolicy policy, TimeProvider timeProvider)
+    public MessageBoundaryPipeWriter(TimeProvider timeProvider) => _timeProvider = timeProvider;
+
+    /// <summary>Starts a response; the writer (and its timer) is reused for the next response of an HTTP/1.x connection.</summary>
+    public void Initialize(HttpContext context, IHttpResponseBodyFeature inner, ResponseFlushPolicy policy)
     {
-        _context = context;
-        _inner = inner;
-        _policy = policy;
-        _timeProvider = timeProvider;
+        lock (_sync)
+        {
+            _context = context;
+            _inner = inner;
+            _policy = policy;
+            _decision = Decision.Undecided;
+            _bufferingDisabled = false;
+            _memoryOutstanding = false;
+            _ended = false;
+            _held = 0;
+        }
     }
 
     private enum Decision
@@ -176,14 +186,23 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
         lock (_sync)
         {
             _ended = true;
-            _timer?.Dispose();
-            _timer = null;
+            _timer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
             flush = _held > 0 && !IsHttp1Chunked();
         }
 
         if (flush)
         {
             await FlushNowAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Stops the delay timer without flushing (the response is over, or failed).</summary>
+    public void EndWithoutFlush()
+    {
+        lock (_sync)
+        {
+            _ended = true;
+            _timer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         }
     }
 

@@ -11,14 +11,21 @@ namespace AspNetCore.TcpTuning.Http;
 /// </summary>
 internal sealed class MessageBoundaryResponseBodyFeature : IHttpResponseBodyFeature, IDisposable
 {
-    private readonly IHttpResponseBodyFeature _inner;
     private readonly MessageBoundaryPipeWriter _writer;
+    private IHttpResponseBodyFeature _inner = null!;
     private MessageBoundaryStream? _stream;
 
-    public MessageBoundaryResponseBodyFeature(HttpContext context, IHttpResponseBodyFeature inner, ResponseFlushPolicy policy, TimeProvider timeProvider)
+    public MessageBoundaryResponseBodyFeature(TimeProvider timeProvider) => _writer = new MessageBoundaryPipeWriter(timeProvider);
+
+    /// <summary>Takes over <paramref name="inner"/> for one response.</summary>
+    public void Initialize(HttpContext context, IHttpResponseBodyFeature inner, ResponseFlushPolicy policy)
     {
         _inner = inner;
-        _writer = new MessageBoundaryPipeWriter(context, inner, policy, timeProvider);
+        _writer.Initialize(context, inner, policy);
+        if (_stream is not null && !ReferenceEquals(_stream.Inner, inner.Stream))
+        {
+            _stream = null;
+        }
     }
 
     public Stream Stream => _stream ??= new MessageBoundaryStream(_writer, _inner.Stream);

@@ -15,6 +15,9 @@ internal sealed class MessageBoundaryStream : Stream
         _inner = inner;
     }
 
+    /// <summary>The server's own response stream, for synchronous writes.</summary>
+    public Stream Inner => _inner;
+
     public override bool CanRead => false;
 
     public override bool CanSeek => false;

@@ -32,29 +32,33 @@ internal sealed class ResponseFlushMiddleware
         }
 
         // The connection layer hands over the endpoint's policy; connections it did not tune (Unix sockets) use the defaults.
-        var policy = (context.Features.Get<ITcpTuningFeature>() as TcpTuningConnectionFeature)?.Profile.ResponseFlush ?? _defaults;
-        return InvokeCore(context, responseBody, policy);
+        var connection = context.Features.Get<ITcpTuningFeature>() as TcpTuningConnectionFeature;
+        return InvokeCore(context, responseBody, connection, connection?.Profile.ResponseFlush ?? _defaults);
     }
 
-    private async Task InvokeCore(HttpContext context, IHttpResponseBodyFeature originalResponseBody, ResponseFlushPolicy policy)
+    private async Task InvokeCore(HttpContext context, IHttpResponseBodyFeature originalResponseBody, TcpTuningConnectionFeature? connection, ResponseFlushPolicy policy)
     {
         var originalRequestBody = context.Request.Body;
         var originalRequestPipe = context.Features.Get<IRequestBodyPipeFeature>();
-        using var responseBody = new MessageBoundaryResponseBodyFeature(context, originalResponseBody, policy, _timeProvider);
-        context.Features.Set<IHttpResponseBodyFeature>(responseBody);
-        var requestBody = new FlushBeforeReadRequestBodyFeature(originalRequestBody, context.Request.BodyReader, responseBody.BoundaryWriter);
-        context.Request.Body = requestBody.Body;
-        context.Features.Set<IRequestBodyPipeFeature>(requestBody);
+
+        // HTTP/1.x: one response at a time per connection, so its state is reused; HTTP/2 streams run concurrently.
+        var reusable = connection is not null && !HttpProtocol.IsHttp2(context.Request.Protocol) && !HttpProtocol.IsHttp3(context.Request.Protocol);
+        var state = (reusable ? connection!.TakeResponseFlushState() : null) ?? new ResponseFlushState(_timeProvider);
+        state.Initialize(context, originalResponseBody, policy);
+        var writer = state.ResponseBody.BoundaryWriter;
+        context.Features.Set<IHttpResponseBodyFeature>(state.ResponseBody);
+        context.Request.Body = state.RequestBody.Body;
+        context.Features.Set<IRequestBodyPipeFeature>(state.RequestBody);
 
         try
         {
             await _next(context).ConfigureAwait(false);
-            await responseBody.BoundaryWriter.EndMessageAsync().ConfigureAwait(false);
+            await writer.EndMessageAsync().ConfigureAwait(false);
         }
-        catch when (responseBody.BoundaryWriter.HeldBytes > 0 && !context.RequestAborted.IsCancellationRequested)
+        catch when (writer.HeldBytes > 0 && !context.RequestAborted.IsCancellationRequested)
         {
             // Send what a per-write response would already have sent; Kestrel then ends the response as it would.
-            await responseBody.BoundaryWriter.FlushNowAsync().ConfigureAwait(false);
+            await writer.FlushNowAsync().ConfigureAwait(false);
             throw;
         }
         finally
@@ -62,6 +66,15 @@ internal sealed class ResponseFlushMiddleware
             context.Features.Set(originalResponseBody);
             context.Request.Body = originalRequestBody;
             context.Features.Set(originalRequestPipe);
+            if (reusable)
+            {
+                writer.EndWithoutFlush();
+                connection!.ReturnResponseFlushState(state);
+            }
+            else
+            {
+                state.Dispose();
+            }
         }
     }
 }

@@ -63,6 +63,33 @@ public sealed class ResponseFlushTests
     [MemberData(nameof(Paths))]
     public Task Http2_SameResponseAsPerWrite(string path) => AssertSameResponseAsync(path, SecurePerWriteHost, SecureBoundaryHost, HttpVersion.Version20);
 
+    [Fact]
+    public async Task KeepAliveConnection_ManyResponses_SameBodiesAsPerWrite()
+    {
+        await using var server = await StartAsync();
+        string[] paths = ["/chatty?n=64", "/explicit-flush", "/empty", "/stream?n=16", "/chatty?n=64&length=true", "/bodywriter?n=16", "/chatty?n=64"];
+
+        var expected = await GetAllAsync(server.AddressOn(PerWriteHost), paths);
+        var actual = await GetAllAsync(server.AddressOn(BoundaryHost), paths);
+
+        Assert.Equal(expected, actual);
+
+        static async Task<List<string>> GetAllAsync(Uri baseAddress, string[] paths)
+        {
+            // One connection: the policy's per-connection state is reused from response to response.
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            using var client = await WriteWriteReadClient.ConnectAsync(baseAddress, cancellationToken: timeout.Token);
+            var bodies = new List<string>();
+            foreach (var path in paths)
+            {
+                var (status, body) = await client.GetAsync(path, timeout.Token);
+                bodies.Add($"{status} {Encoding.ASCII.GetString(body)}");
+            }
+
+            return bodies;
+        }
+    }
+
     [LinuxFact]
     public async Task ExceptionAfterResponseStarted_ClientGetsWhatPerWriteSent()
     {
