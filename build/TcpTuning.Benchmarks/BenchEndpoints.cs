@@ -18,6 +18,15 @@ internal static class BenchEndpoints
         ("Adaptive + MessageBoundary (library defaults)", "127.0.0.15", "Adaptive", "MessageBoundary"),
     ];
 
+    /// <summary>Loopback endpoints of the tuned server that differ only in MaxFlushDelay (null: PerWrite).</summary>
+    public static readonly (string Name, string Host, string? MaxFlushDelay)[] FlushDelays =
+    [
+        ("PerWrite", "127.0.0.14", null),
+        ("MessageBoundary, MaxFlushDelay 1 ms", "127.0.0.16", "00:00:00.001"),
+        ("MessageBoundary, MaxFlushDelay 5 ms (default)", "127.0.0.15", "00:00:00.005"),
+        ("MessageBoundary, MaxFlushDelay 20 ms", "127.0.0.17", "00:00:00.020"),
+    ];
+
     /// <summary>Across the veth pair, fixed ports (one address): bare, PerWrite, MessageBoundary.</summary>
     public static readonly (string Name, int Port, string? ResponseFlush)[] Veth =
     [
@@ -52,6 +61,12 @@ internal static class BenchEndpoints
             settings[$"Kestrel:Endpoints:E{i}:Url"] = $"http://{host}:0";
             settings[$"TcpTuning:Endpoints:E{i}:QuickAck"] = quickAck;
             settings[$"TcpTuning:Endpoints:E{i++}:ResponseFlush"] = flush;
+        }
+
+        foreach (var (_, host, delay) in FlushDelays.Where(e => e.MaxFlushDelay is not null && !Loopback.Any(l => l.Host == e.Host)))
+        {
+            settings[$"Kestrel:Endpoints:E{i}:Url"] = $"http://{host}:0";
+            settings[$"TcpTuning:Endpoints:E{i++}:MaxFlushDelay"] = delay;
         }
 
         if (veth)

@@ -66,6 +66,15 @@ internal static class BenchServer
                 await Task.Yield();
             }
         });
+        // A slow producer: 32 pieces a millisecond apart, never flushed by the app (a report, a log tail).
+        app.MapGet("/progress", async (HttpContext context) =>
+        {
+            for (var i = 0; i < 32; i++)
+            {
+                await context.Response.Body.WriteAsync(s_piece);
+                await Task.Delay(1);
+            }
+        });
         app.MapGet("/__sends", () => Results.Text(SendCounter.Read().ToString(System.Globalization.CultureInfo.InvariantCulture)));
         app.MapGet("/__connections", () =>
         {

@@ -48,6 +48,7 @@ try
     var sends = new Dictionary<(string Scenario, string Mode), List<double>>();
     var vethSegments = new Dictionary<(string Scenario, string Mode), List<double>>();
     var vethSends = new Dictionary<(string Scenario, string Mode), List<double>>();
+    var progress = new Dictionary<string, List<(double FirstByte, double Elapsed, double Sends)>>();
     var wrkScenarios = new (string Name, string Path, string? Script, (string Name, string Host, string? QuickAck, string? ResponseFlush)[] Modes)[]
     {
         ("plaintext", "/plaintext", null, BenchEndpoints.Loopback),
@@ -93,6 +94,28 @@ try
                     Console.WriteLine($"round {round + 1}/{options.Rounds} wrk {scenario,-42} {name,-46} {value,9:F0} req/s");
                 }
             }
+        }
+
+        foreach (var (name, host, _) in Rotate(BenchEndpoints.FlushDelays, round))
+        {
+            var before = await tuned.SendsAsync();
+            using var client = await WriteWriteReadClient.ConnectAsync(tuned.AddressOn(host));
+            var firstBytes = new List<double>();
+            var elapsed = new List<double>();
+            for (var i = 0; i < 20; i++)
+            {
+                var (_, firstByte, total) = await client.TimeGetAsync("/progress");
+                firstBytes.Add(firstByte.TotalMilliseconds);
+                elapsed.Add(total.TotalMilliseconds);
+            }
+
+            var after = await tuned.SendsAsync();
+            if (!progress.TryGetValue(name, out var runs))
+            {
+                progress[name] = runs = [];
+            }
+
+            runs.Add((Median(firstBytes), Median(elapsed), before < 0 ? double.NaN : (after - before - 1) / 20.0));
         }
 
         foreach (var path in new[] { "/chatty", "/chatty-async" })
@@ -211,6 +234,17 @@ try
         if (options.SendCounter is null)
         {
             report.AppendLine().AppendLine("The send columns are empty: run through `build/bench.sh`, which builds the LD_PRELOAD counter.");
+        }
+
+        report.AppendLine().AppendLine("## Choosing MaxFlushDelay: a slow producer").AppendLine();
+        report.AppendLine("A handler writes 32 pieces of 100 bytes with `await Task.Delay(1)` between them and never flushes (a report, a log tail): the delay timer alone decides when bytes leave. 20 sequential GETs per run on one connection, loopback.");
+        report.AppendLine();
+        report.AppendLine("| configuration | time to first byte ms | response time ms | sends per response |");
+        report.AppendLine("|---|---:|---:|---:|");
+        foreach (var (name, _, _) in BenchEndpoints.FlushDelays)
+        {
+            var runs = progress[name];
+            report.AppendLine(inv, $"| {name} | {Median(runs.Select(r => r.FirstByte)):F2} | {Median(runs.Select(r => r.Elapsed)):F2} | {Median(runs.Select(r => r.Sends)):F2} |");
         }
 
         report.AppendLine().AppendLine("## Goals").AppendLine();

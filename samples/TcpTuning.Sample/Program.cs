@@ -33,6 +33,27 @@ app.MapPost("/echo", async (HttpRequest request) =>
     return Results.Text($"{body.Length} bytes");
 });
 
+// 64 small writes with an await between them (any async data source): ResponseFlush: MessageBoundary, the default,
+// sends them as one message instead of one send per write.
+app.MapGet("/report", async (HttpResponse response) =>
+{
+    for (var i = 0; i < 64; i++)
+    {
+        await response.WriteAsync($"line {i,2}: {new string('.', 88)}\n");
+        await Task.Yield();
+    }
+});
+
+// A route that streams with its own pace keeps Kestrel's flush on every write.
+app.MapGet("/ticks", async (HttpResponse response, CancellationToken aborted) =>
+{
+    for (var i = 0; i < 5 && !aborted.IsCancellationRequested; i++)
+    {
+        await response.WriteAsync($"tick {i}\n", aborted);
+        await Task.Delay(200, aborted);
+    }
+}).WithResponseFlush(ResponseFlushMode.PerWrite);
+
 if (args.Contains("--demo"))
 {
     await app.StartAsync();

@@ -21,6 +21,7 @@ public sealed class WriteWriteReadClient : IDisposable
     private readonly string _host;
     private readonly byte[] _buffer = new byte[64 * 1024];
     private int _buffered;
+    private long _firstByteTimestamp;
 
     private WriteWriteReadClient(Socket socket, string host)
     {
@@ -95,6 +96,22 @@ public sealed class WriteWriteReadClient : IDisposable
         using var body = new MemoryStream();
         var (status, _) = await ReadResponseAsync(body, cancellationToken).ConfigureAwait(false);
         return (status, body.ToArray());
+    }
+
+    /// <summary>GETs <paramref name="path"/> on this connection and times the first byte and the whole response.</summary>
+    /// <param name="path">The request path.</param>
+    /// <param name="cancellationToken">Cancels the exchange.</param>
+    /// <returns>The status code, the time to the first response byte, and the time to the last.</returns>
+    public async Task<(int StatusCode, TimeSpan FirstByte, TimeSpan Elapsed)> TimeGetAsync(string path, CancellationToken cancellationToken = default)
+    {
+        var request = Encoding.ASCII.GetBytes($"GET {path} HTTP/1.1\r\nHost: {_host}\r\n\r\n");
+        _firstByteTimestamp = 0;
+        var started = Stopwatch.GetTimestamp();
+        await SendAllAsync(request, cancellationToken).ConfigureAwait(false);
+        var (status, _) = await ReadResponseAsync(body: null, cancellationToken).ConfigureAwait(false);
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        var firstByte = _firstByteTimestamp == 0 ? elapsed : Stopwatch.GetElapsedTime(started, _firstByteTimestamp);
+        return (status, firstByte, elapsed);
     }
 
     /// <summary>Sends <paramref name="requests"/> sequential POSTs on one connection and summarises their latency.</summary>
@@ -217,6 +234,11 @@ public sealed class WriteWriteReadClient : IDisposable
         if (read == 0)
         {
             throw new IOException("The server closed the connection before the response ended.");
+        }
+
+        if (_firstByteTimestamp == 0)
+        {
+            _firstByteTimestamp = Stopwatch.GetTimestamp();
         }
 
         _buffered += read;

@@ -64,6 +64,8 @@ public static class TcpTuningWebHostBuilderExtensions
 
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStartupFilter, ResponseFlushStartupFilter>());
+        services.TryAddSingleton<HeldResponseSweeper>();
+        services.TryAddSingleton<RouteFlushOverrides>();
         services.TryAddSingleton(TcpPlatform.Current);
         services.TryAddSingleton<SocketOptionWriter>();
         services.TryAddSingleton<TcpTuningMetrics>();

@@ -15,12 +15,13 @@ namespace AspNetCore.TcpTuning.Http;
 /// every write. An explicit flush is <c>Response.Body.FlushAsync()</c>. The delay timer flushes from another thread,
 /// so it and the app's calls into Kestrel's writer are serialised by <see cref="_sync"/>, and it never flushes
 /// between the app's <see cref="GetMemory"/> and <see cref="Advance"/> (a flush there would commit a chunk the app is
-/// still writing into).
+/// still writing into). The timer is the server-wide <see cref="HeldResponseSweeper"/>.
 /// </remarks>
 internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
 {
     private readonly Lock _sync = new();
     private readonly TimeProvider _timeProvider;
+    private readonly HeldResponseSweeper _sweeper;
     private HttpContext _context = null!;
     private IHttpResponseBodyFeature _inner = null!;
     private ResponseFlushPolicy _policy = null!;
@@ -31,11 +32,15 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
     private bool _ended;
     private long _held;
     private long _oldestHeldTimestamp;
-    private ITimer? _timer;
+    private bool _registered;
 
-    public MessageBoundaryPipeWriter(TimeProvider timeProvider) => _timeProvider = timeProvider;
+    public MessageBoundaryPipeWriter(TimeProvider timeProvider, HeldResponseSweeper sweeper)
+    {
+        _timeProvider = timeProvider;
+        _sweeper = sweeper;
+    }
 
-    /// <summary>Starts a response; the writer (and its timer) is reused for the next response of an HTTP/1.x connection.</summary>
+    /// <summary>Starts a response; the writer is reused for the next response of an HTTP/1.x connection.</summary>
     public void Initialize(HttpContext context, IHttpResponseBodyFeature inner, ResponseFlushPolicy policy)
     {
         lock (_sync)
@@ -186,7 +191,6 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
         lock (_sync)
         {
             _ended = true;
-            _timer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
             flush = _held > 0 && !IsHttp1Chunked();
         }
 
@@ -196,25 +200,16 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
         }
     }
 
-    /// <summary>Stops the delay timer without flushing (the response is over, or failed).</summary>
+    /// <summary>Ends the response without flushing (it is over, or failed): the sweeper lets go of this writer.</summary>
     public void EndWithoutFlush()
     {
         lock (_sync)
         {
             _ended = true;
-            _timer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         }
     }
 
-    public void Dispose()
-    {
-        lock (_sync)
-        {
-            _ended = true;
-            _timer?.Dispose();
-            _timer = null;
-        }
-    }
+    public void Dispose() => EndWithoutFlush();
 
     private Decision Decide()
     {
@@ -298,50 +293,39 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
         if (_held == 0)
         {
             _oldestHeldTimestamp = _timeProvider.GetTimestamp();
-            ArmTimer(_policy.MaxFlushDelay);
+            if (!_registered && !_ended)
+            {
+                _registered = true;
+                _sweeper.Register(this);
+            }
         }
 
         _held += bytes;
     }
 
-    // Called under _sync.
-    private void ArmTimer(TimeSpan due)
-    {
-        if (_ended)
-        {
-            return;
-        }
-
-        if (_timer is null)
-        {
-            _timer = _timeProvider.CreateTimer(static state => ((MessageBoundaryPipeWriter)state!).OnTimer(), this, due, Timeout.InfiniteTimeSpan);
-        }
-        else
-        {
-            _timer.Change(due, Timeout.InfiniteTimeSpan);
-        }
-    }
-
-    private void OnTimer()
+    /// <summary>
+    /// Called by <see cref="HeldResponseSweeper"/> on its thread: flushes if the oldest held byte has waited
+    /// <see cref="ResponseFlushPolicy.MaxFlushDelay"/>. Returns whether to be looked at again.
+    /// </summary>
+    public bool OnSweep()
     {
         ValueTask<FlushResult> flush;
         lock (_sync)
         {
             if (_ended || _held == 0)
             {
-                return;
+                _registered = false;
+                return false;
             }
 
-            var remaining = _policy.MaxFlushDelay - _timeProvider.GetElapsedTime(_oldestHeldTimestamp);
-            if (_memoryOutstanding || remaining > TimeSpan.Zero || !_context.Response.HasStarted)
+            // Between the app's GetMemory and Advance, while the response starts, or not yet due: look again.
+            if (_memoryOutstanding || !_context.Response.HasStarted || _timeProvider.GetElapsedTime(_oldestHeldTimestamp) < _policy.MaxFlushDelay)
             {
-                // The app is between GetMemory and Advance, is starting the response, or the held bytes are younger
-                // than the delay: look again.
-                ArmTimer(remaining > TimeSpan.Zero ? remaining : TimeSpan.FromMilliseconds(1));
-                return;
+                return true;
             }
 
             _held = 0;
+            _registered = false;
             try
             {
                 flush = _inner.Writer.FlushAsync();
@@ -349,7 +333,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
             catch (InvalidOperationException)
             {
                 // The response ended under us; Kestrel sends what it has.
-                return;
+                return false;
             }
         }
 
@@ -357,6 +341,8 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
         {
             _ = ObserveAsync(flush);
         }
+
+        return false;
 
         static async Task ObserveAsync(ValueTask<FlushResult> pending)
         {

@@ -15,7 +15,7 @@ internal sealed class MessageBoundaryResponseBodyFeature : IHttpResponseBodyFeat
     private IHttpResponseBodyFeature _inner = null!;
     private MessageBoundaryStream? _stream;
 
-    public MessageBoundaryResponseBodyFeature(TimeProvider timeProvider) => _writer = new MessageBoundaryPipeWriter(timeProvider);
+    public MessageBoundaryResponseBodyFeature(TimeProvider timeProvider, HeldResponseSweeper sweeper) => _writer = new MessageBoundaryPipeWriter(timeProvider, sweeper);
 
     /// <summary>Takes over <paramref name="inner"/> for one response.</summary>
     public void Initialize(HttpContext context, IHttpResponseBodyFeature inner, ResponseFlushPolicy policy)

@@ -14,12 +14,16 @@ internal sealed class ResponseFlushMiddleware
     private readonly RequestDelegate _next;
     private readonly ResponseFlushPolicy _defaults;
     private readonly TimeProvider _timeProvider;
+    private readonly HeldResponseSweeper _sweeper;
+    private readonly RouteFlushOverrides _routes;
 
-    public ResponseFlushMiddleware(RequestDelegate next, IOptions<TcpTuningOptions> options, TimeProvider timeProvider)
+    public ResponseFlushMiddleware(RequestDelegate next, IOptions<TcpTuningOptions> options, TimeProvider timeProvider, HeldResponseSweeper sweeper, RouteFlushOverrides routes)
     {
         _next = next;
         _defaults = ResponseFlushPolicy.From(options.Value.Defaults);
         _timeProvider = timeProvider;
+        _sweeper = sweeper;
+        _routes = routes;
     }
 
     public Task Invoke(HttpContext context)
@@ -33,7 +37,15 @@ internal sealed class ResponseFlushMiddleware
 
         // The connection layer hands over the endpoint's policy; connections it did not tune (Unix sockets) use the defaults.
         var connection = context.Features.Get<ITcpTuningFeature>() as TcpTuningConnectionFeature;
-        return InvokeCore(context, responseBody, connection, connection?.Profile.ResponseFlush ?? _defaults);
+        var policy = connection?.Profile.ResponseFlush ?? _defaults;
+
+        // Kestrel's behaviour, and no route asks for more: nothing to wrap.
+        if (policy.Mode == ResponseFlushMode.PerWrite && !_routes.AnyRouteHoldsWrites)
+        {
+            return _next(context);
+        }
+
+        return InvokeCore(context, responseBody, connection, policy);
     }
 
     private async Task InvokeCore(HttpContext context, IHttpResponseBodyFeature originalResponseBody, TcpTuningConnectionFeature? connection, ResponseFlushPolicy policy)
@@ -43,7 +55,7 @@ internal sealed class ResponseFlushMiddleware
 
         // HTTP/1.x: one response at a time per connection, so its state is reused; HTTP/2 streams run concurrently.
         var reusable = connection is not null && !HttpProtocol.IsHttp2(context.Request.Protocol) && !HttpProtocol.IsHttp3(context.Request.Protocol);
-        var state = (reusable ? connection!.TakeResponseFlushState() : null) ?? new ResponseFlushState(_timeProvider);
+        var state = (reusable ? connection!.TakeResponseFlushState() : null) ?? new ResponseFlushState(_timeProvider, _sweeper);
         state.Initialize(context, originalResponseBody, policy);
         var writer = state.ResponseBody.BoundaryWriter;
         context.Features.Set<IHttpResponseBodyFeature>(state.ResponseBody);

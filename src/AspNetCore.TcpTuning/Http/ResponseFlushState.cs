@@ -5,13 +5,13 @@ namespace AspNetCore.TcpTuning.Http;
 
 /// <summary>
 /// The per-response objects of the flush policy. An HTTP/1.x connection serves one response at a time, so it keeps one
-/// instance (in the connection feature) and reuses it, timer included; HTTP/2 streams get their own.
+/// instance (in the connection feature) and reuses it; HTTP/2 streams get their own.
 /// </summary>
 internal sealed class ResponseFlushState : IDisposable
 {
-    public ResponseFlushState(TimeProvider timeProvider)
+    public ResponseFlushState(TimeProvider timeProvider, HeldResponseSweeper sweeper)
     {
-        ResponseBody = new MessageBoundaryResponseBodyFeature(timeProvider);
+        ResponseBody = new MessageBoundaryResponseBodyFeature(timeProvider, sweeper);
         RequestBody = new FlushBeforeReadRequestBodyFeature(ResponseBody.BoundaryWriter);
     }
 
