@@ -28,6 +28,7 @@ if (args.Length > 0 && args[0] == "client")
 }
 
 var options = BenchOptions.Parse(args);
+const string Ceiling = "ceiling: bare Kestrel, handler writes with GetSpan/Advance, one flush at the end";
 var inv = CultureInfo.InvariantCulture;
 const int FloorRequests = 2000; // the floor is ~0.05 ms a request: more requests cost little and steady its median
 
@@ -42,6 +43,8 @@ try
 
     var latencyModes = BenchEndpoints.Loopback.Where(e => e.Name == "bare Kestrel" || e.ResponseFlush == "PerWrite").ToArray();
     var flushModes = BenchEndpoints.Loopback.Where(e => e.QuickAck is null || e.Name is "Adaptive" || e.ResponseFlush == "MessageBoundary").ToArray();
+    // The ceiling of what holding writes can give: bare Kestrel with a handler that buffers in Kestrel itself.
+    var chattyModes = flushModes.Append((Name: Ceiling, Host: "127.0.0.10", QuickAck: (string?)null, ResponseFlush: (string?)null)).ToArray();
     var split = latencyModes.ToDictionary(m => m.Name, _ => new List<RunResult>());
     var floor = latencyModes.ToDictionary(m => m.Name, _ => new List<RunResult>());
     var rps = new Dictionary<(string Scenario, string Mode), List<double>>();
@@ -53,8 +56,8 @@ try
     {
         ("plaintext", "/plaintext", null, BenchEndpoints.Loopback),
         ("pipelined plaintext (depth 16)", "/plaintext", pipelineScript, flushModes),
-        ("chatty, back to back (64 x 100 B)", "/chatty", null, flushModes),
-        ("chatty, await between writes (64 x 100 B)", "/chatty-async", null, flushModes),
+        ("chatty, back to back (64 x 100 B)", "/chatty", null, chattyModes),
+        ("chatty, await between writes (64 x 100 B)", "/chatty-async", null, chattyModes),
     };
 
     // Warm-up, not measured: JIT and connection paths of every endpoint.
@@ -88,7 +91,7 @@ try
             {
                 foreach (var (name, host, quickAck, _) in Rotate(modes, round))
                 {
-                    var url = new Uri(ServerOf(quickAck).AddressOn(host), path);
+                    var url = new Uri(ServerOf(quickAck).AddressOn(host), name == Ceiling ? path + "-ideal" : path);
                     var value = await wrk.RunAsync(url, options.WrkSeconds, script: script, scriptArguments: script is null ? null : "16");
                     Add(rps, (scenario, name), value);
                     Console.WriteLine($"round {round + 1}/{options.Rounds} wrk {scenario,-42} {name,-46} {value,9:F0} req/s");
@@ -262,8 +265,8 @@ try
             double Ratio(string scenario, string mode) => Median(rps[(scenario, mode)]) / Median(rps[(scenario, "bare Kestrel")]);
             const string Defaults = "Adaptive + MessageBoundary (library defaults)";
             Goal(report, "#3", "Adaptive plaintext RPS >= 0.98 of bare", $"{Ratio("plaintext", "Adaptive"):F2} (A/A control {Ratio("plaintext", "bare Kestrel (A/A control)"):F2})", Ratio("plaintext", "Adaptive") >= 0.98);
-            Goal(report, "#4", "async chatty RPS >= 6x bare", $"{Ratio(wrkScenarios[3].Name, Defaults):F2}x", Ratio(wrkScenarios[3].Name, Defaults) >= 6);
-            Goal(report, "#4", "back-to-back chatty RPS >= 1.3x bare", $"{Ratio(wrkScenarios[2].Name, Defaults):F2}x", Ratio(wrkScenarios[2].Name, Defaults) >= 1.3);
+            Goal(report, "#4", "async chatty RPS >= 6x bare", $"{Ratio(wrkScenarios[3].Name, Defaults):F2}x (ceiling {Ratio(wrkScenarios[3].Name, Ceiling):F2}x)", Ratio(wrkScenarios[3].Name, Defaults) >= 6);
+            Goal(report, "#4", "back-to-back chatty RPS >= 1.3x bare", $"{Ratio(wrkScenarios[2].Name, Defaults):F2}x (ceiling {Ratio(wrkScenarios[2].Name, Ceiling):F2}x)", Ratio(wrkScenarios[2].Name, Defaults) >= 1.3);
             Goal(report, "#4", "plaintext RPS >= 0.98 of bare", $"{Ratio("plaintext", Defaults):F2}", Ratio("plaintext", Defaults) >= 0.98);
             Goal(report, "#4", "pipelined plaintext RPS >= 1.0x bare", $"{Ratio(wrkScenarios[1].Name, Defaults):F2}x", Ratio(wrkScenarios[1].Name, Defaults) >= 1.0);
         }
