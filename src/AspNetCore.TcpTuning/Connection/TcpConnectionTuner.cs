@@ -20,20 +20,32 @@ internal sealed class TcpConnectionTuner
     private readonly SocketOptionWriter _writer;
     private readonly TcpTuningMetrics _metrics;
     private readonly ILogger _logger;
+    private readonly CorkReleaser? _corkReleaser;
+    private readonly TimeProvider _timeProvider;
+    private readonly long _maxWriteBufferSize;
 
     public TcpConnectionTuner(SocketOptionWriter writer, TcpTuningMetrics metrics, ILogger<TcpConnectionTuner> logger)
+        : this(writer, metrics, logger, corkReleaser: null, TimeProvider.System, maxWriteBufferSize: 64 * 1024)
+    {
+    }
+
+    public TcpConnectionTuner(SocketOptionWriter writer, TcpTuningMetrics metrics, ILogger<TcpConnectionTuner> logger, CorkReleaser? corkReleaser, TimeProvider timeProvider, long maxWriteBufferSize)
     {
         _writer = writer;
         _metrics = metrics;
         _logger = logger;
+        _corkReleaser = corkReleaser;
+        _timeProvider = timeProvider;
+        _maxWriteBufferSize = maxWriteBufferSize;
     }
 
-    public void OnAccepted(ConnectionContext connection, EffectiveTcpProfile profile)
+    /// <returns>The connection to hand to Kestrel: <paramref name="connection"/>, or a wrapper when a cork pump owns its sends.</returns>
+    public ConnectionContext OnAccepted(ConnectionContext connection, EffectiveTcpProfile profile)
     {
         var socket = connection.Features.Get<IConnectionSocketFeature>()?.Socket;
         if (socket is null || connection.LocalEndPoint is not IPEndPoint)
         {
-            return;
+            return connection;
         }
 
         List<string>? applied = null;
@@ -55,6 +67,14 @@ internal sealed class TcpConnectionTuner
             _metrics.SocketOptionFailed(profile.AcceptKeys[i], error);
         }
 
+        // Cork: this connection's sends go through a pump of ours, which corks around them (innermost, beneath TLS).
+        CorkingSendPump? cork = null;
+        if (profile.Cork && _corkReleaser is not null)
+        {
+            cork = new CorkingSendPump(socket, connection.Transport.Output, _maxWriteBufferSize, _writer, _metrics, _corkReleaser, _timeProvider);
+            connection.Transport = new TunedDuplexPipe(connection.Transport.Input, cork.Output);
+        }
+
         QuickAckController? quickAck = null;
         if (profile.QuickAck is QuickAckMode.AfterEachRead or QuickAckMode.Adaptive)
         {
@@ -65,7 +85,14 @@ internal sealed class TcpConnectionTuner
                 new WriteObservingPipeWriter(transport.Output, quickAck));
         }
 
-        connection.Features.Set<ITcpTuningFeature>(new TcpTuningConnectionFeature(profile, applied ?? profile.AcceptKeys, failed ?? [], quickAck));
+        connection.Features.Set<ITcpTuningFeature>(new TcpTuningConnectionFeature(profile, applied ?? profile.AcceptKeys, failed ?? [], quickAck, cork));
         _metrics.ConnectionTuned(profile.EndpointName);
+        if (cork is null)
+        {
+            return connection;
+        }
+
+        cork.Start();
+        return new PumpedConnectionContext(connection, cork);
     }
 }

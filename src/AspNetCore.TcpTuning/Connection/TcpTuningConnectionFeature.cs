@@ -9,15 +9,19 @@ internal sealed class TcpTuningConnectionFeature : ITcpTuningFeature
     private readonly QuickAckController? _quickAck;
     private ResponseFlushState? _responseFlushState;
 
-    public TcpTuningConnectionFeature(EffectiveTcpProfile profile, IReadOnlyList<string> appliedOptions, IReadOnlyList<string> failedOptions, QuickAckController? quickAck)
+    public TcpTuningConnectionFeature(EffectiveTcpProfile profile, IReadOnlyList<string> appliedOptions, IReadOnlyList<string> failedOptions, QuickAckController? quickAck, ITcpCorkControl? cork = null)
     {
         _quickAck = quickAck;
+        Cork = cork;
         Profile = profile;
         AppliedOptions = appliedOptions;
         FailedOptions = failedOptions;
     }
 
     public EffectiveTcpProfile Profile { get; }
+
+    /// <summary>The send side's cork, when the endpoint has <c>Cork</c> on; the HTTP layer marks messages through it.</summary>
+    public ITcpCorkControl? Cork { get; }
 
     /// <inheritdoc />
     public string? EndpointName => Profile.EndpointName;

@@ -12,6 +12,8 @@ internal sealed class TcpTuningMetrics
     private readonly Counter<long> _connectionsTuned;
     private readonly Counter<long> _socketOptionErrors;
     private readonly Counter<long> _quickAckRearms;
+    private readonly Counter<long> _corkSafetyReleases;
+    private readonly Counter<long> _corks;
 
     public TcpTuningMetrics(IMeterFactory meterFactory)
     {
@@ -22,6 +24,10 @@ internal sealed class TcpTuningMetrics
             "tcp_tuning.socket_option.errors", unit: "{error}", description: "setsockopt calls that failed, by option and error.");
         _quickAckRearms = meter.CreateCounter<long>(
             "tcp_tuning.quickack.rearms", unit: "{call}", description: "TCP_QUICKACK re-arms issued to avoid a delayed-ACK stall.");
+        _corks = meter.CreateCounter<long>(
+            "tcp_tuning.cork.corks", unit: "{cork}", description: "Times a message's sends were corked (messages that leave in one send never are).");
+        _corkSafetyReleases = meter.CreateCounter<long>(
+            "tcp_tuning.cork.safety_releases", unit: "{release}", description: "Corks released by the safety net because no message end was marked in time.");
     }
 
     public void ConnectionTuned(string? endpointName)
@@ -51,6 +57,28 @@ internal sealed class TcpTuningMetrics
             QuickAckRearmedCore();
         }
     }
+
+    public void Corked()
+    {
+        if (_corks.Enabled)
+        {
+            CorkedCore();
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void CorkedCore() => _corks.Add(1);
+
+    public void CorkSafetyReleased()
+    {
+        if (_corkSafetyReleases.Enabled)
+        {
+            CorkSafetyReleasedCore();
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void CorkSafetyReleasedCore() => _corkSafetyReleases.Add(1);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void QuickAckRearmedCore() => _quickAckRearms.Add(1);

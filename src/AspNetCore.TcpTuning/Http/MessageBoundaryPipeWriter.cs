@@ -191,7 +191,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
         lock (_sync)
         {
             _ended = true;
-            flush = _held > 0 && !IsHttp1Chunked();
+            flush = _held > 0 && !HttpMessageFraming.IsHttp1Chunked(_context);
         }
 
         if (flush)
@@ -356,7 +356,4 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
             }
         }
     }
-
-    private bool IsHttp1Chunked()
-        => HttpProtocol.IsHttp11(_context.Request.Protocol) && _context.Response.Headers.TransferEncoding.ToString().Contains("chunked", StringComparison.OrdinalIgnoreCase);
 }

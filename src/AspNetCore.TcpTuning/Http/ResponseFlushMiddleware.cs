@@ -39,16 +39,32 @@ internal sealed class ResponseFlushMiddleware
         var connection = context.Features.Get<ITcpTuningFeature>() as TcpTuningConnectionFeature;
         var policy = connection?.Profile.ResponseFlush ?? _defaults;
 
+        // Cork: the send side needs the message boundaries of HTTP/1.x responses (never HTTP/2: streams interleave).
+        var cork = connection?.Cork is { } control && HttpProtocol.IsHttp11(context.Request.Protocol) ? control : null;
+
         // Kestrel's behaviour, and no route asks for more: nothing to wrap.
         if (policy.Mode == ResponseFlushMode.PerWrite && !_routes.AnyRouteHoldsWrites)
         {
-            return _next(context);
+            return cork is null ? _next(context) : InvokeMarkingMessage(context, cork);
         }
 
-        return InvokeCore(context, responseBody, connection, policy);
+        return InvokeCore(context, responseBody, connection, policy, cork);
     }
 
-    private async Task InvokeCore(HttpContext context, IHttpResponseBodyFeature originalResponseBody, TcpTuningConnectionFeature? connection, ResponseFlushPolicy policy)
+    private async Task InvokeMarkingMessage(HttpContext context, ITcpCorkControl cork)
+    {
+        cork.BeginMessage();
+        try
+        {
+            await _next(context).ConfigureAwait(false);
+        }
+        finally
+        {
+            cork.EndMessage(atNextFlush: HttpMessageFraming.EndsWithKestrelFlush(context));
+        }
+    }
+
+    private async Task InvokeCore(HttpContext context, IHttpResponseBodyFeature originalResponseBody, TcpTuningConnectionFeature? connection, ResponseFlushPolicy policy, ITcpCorkControl? cork)
     {
         var originalRequestBody = context.Request.Body;
         var originalRequestPipe = context.Features.Get<IRequestBodyPipeFeature>();
@@ -62,9 +78,15 @@ internal sealed class ResponseFlushMiddleware
         context.Request.Body = state.RequestBody.Body;
         context.Features.Set<IRequestBodyPipeFeature>(state.RequestBody);
 
+        cork?.BeginMessage();
+        var endMarked = false;
         try
         {
             await _next(context).ConfigureAwait(false);
+
+            // The end is the flush of what is held, or Kestrel's own last flush.
+            cork?.EndMessage(atNextFlush: writer.HeldBytes > 0 || HttpMessageFraming.EndsWithKestrelFlush(context));
+            endMarked = true;
             await writer.EndMessageAsync().ConfigureAwait(false);
         }
         catch when (writer.HeldBytes > 0 && !context.RequestAborted.IsCancellationRequested)
@@ -75,6 +97,12 @@ internal sealed class ResponseFlushMiddleware
         }
         finally
         {
+            if (!endMarked)
+            {
+                // The app failed: Kestrel writes an error response or aborts; either way its next flush, if any, ends it.
+                cork?.EndMessage(atNextFlush: true);
+            }
+
             context.Features.Set(originalResponseBody);
             context.Request.Body = originalRequestBody;
             context.Features.Set(originalRequestPipe);

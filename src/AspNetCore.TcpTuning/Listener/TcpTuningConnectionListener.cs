@@ -26,12 +26,7 @@ internal sealed class TcpTuningConnectionListener : IConnectionListener
     public async ValueTask<ConnectionContext?> AcceptAsync(CancellationToken cancellationToken = default)
     {
         var connection = await _inner.AcceptAsync(cancellationToken).ConfigureAwait(false);
-        if (connection is not null)
-        {
-            _tuner.OnAccepted(connection, _profile);
-        }
-
-        return connection;
+        return connection is null ? null : _tuner.OnAccepted(connection, _profile);
     }
 
     /// <inheritdoc />

@@ -42,7 +42,8 @@ internal sealed class TcpPlatform
         TcpOption.NoDelay or TcpOption.SendBufferSize or TcpOption.ReceiveBufferSize or TcpOption.Linger or TcpOption.KeepAlive => true,
         TcpOption.KeepAliveIdle or TcpOption.KeepAliveInterval or TcpOption.KeepAliveCount => Kind is not TcpPlatformKind.Other,
         TcpOption.TypeOfService => Kind is TcpPlatformKind.Linux or TcpPlatformKind.MacOS or TcpPlatformKind.FreeBsd,
-        TcpOption.Cork => Kind is TcpPlatformKind.Linux or TcpPlatformKind.MacOS or TcpPlatformKind.FreeBsd,
+        // macOS does not push the held tail when TCP_NOPUSH is cleared (only on the next write): no cork there.
+        TcpOption.Cork => Kind is TcpPlatformKind.Linux or TcpPlatformKind.FreeBsd,
         TcpOption.NotSentLowWatermark => Kind is TcpPlatformKind.Linux or TcpPlatformKind.MacOS,
         TcpOption.QuickAck or TcpOption.UserTimeout or TcpOption.CongestionControl or TcpOption.DeferAccept or TcpOption.FastOpenQueueLength
             => Kind is TcpPlatformKind.Linux,
@@ -57,7 +58,7 @@ internal sealed class TcpPlatform
         {
             (TcpPlatformKind.Linux, TcpOption.QuickAck) => LinuxTcpQuickAck,
             (TcpPlatformKind.Linux, TcpOption.Cork) => LinuxTcpCork,
-            (TcpPlatformKind.MacOS or TcpPlatformKind.FreeBsd, TcpOption.Cork) => BsdTcpNoPush,
+            (TcpPlatformKind.FreeBsd, TcpOption.Cork) => BsdTcpNoPush,
             (TcpPlatformKind.Linux, TcpOption.UserTimeout) => LinuxTcpUserTimeout,
             (TcpPlatformKind.Linux, TcpOption.NotSentLowWatermark) => LinuxTcpNotSentLowat,
             (TcpPlatformKind.MacOS, TcpOption.NotSentLowWatermark) => DarwinTcpNotSentLowat,

@@ -83,7 +83,9 @@ public sealed class TuningTestServer : IAsyncDisposable
         var server = new TuningTestServer(app, logs, listenSockets);
         map?.Invoke(app);
         app.MapGet("/tcpinfo", (HttpContext context) => TcpConnectionInfo.TryRead(context.Features.Get<IConnectionSocketFeature>()!.Socket, out var info)
-            ? Results.Text(info.DataSegmentsOut.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            ? Results.Text(context.Request.Query.ContainsKey("full")
+                ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{info.DataSegmentsOut} {info.BytesSent} {info.SendMaximumSegmentSize}")
+                : info.DataSegmentsOut.ToString(System.Globalization.CultureInfo.InvariantCulture))
             : Results.NotFound());
         app.MapPost("/echo", async (HttpContext context) =>
         {

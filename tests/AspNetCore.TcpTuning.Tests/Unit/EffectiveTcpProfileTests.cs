@@ -77,7 +77,7 @@ public sealed class EffectiveTcpProfileTests
 
     [Theory]
     [InlineData("Windows", new[] { "UserTimeout", "NotSentLowWatermark", "TypeOfService", "CongestionControl", "Cork", "DeferAccept", "FastOpenQueueLength" })]
-    [InlineData("MacOS", new[] { "UserTimeout", "CongestionControl", "DeferAccept", "FastOpenQueueLength" })]
+    [InlineData("MacOS", new[] { "UserTimeout", "CongestionControl", "Cork", "DeferAccept", "FastOpenQueueLength" })]
     [InlineData("Linux", new string[0])]
     public void Create_OptionsThePlatformLacks_ListedAsUnsupported(string kind, string[] expected)
     {

@@ -1,0 +1,14 @@
+namespace AspNetCore.TcpTuning.Connection;
+
+/// <summary>How the HTTP layer tells the connection's send side where its messages begin and end.</summary>
+internal interface ITcpCorkControl
+{
+    /// <summary>An HTTP/1.x response begins: its sends may be corked.</summary>
+    void BeginMessage();
+
+    /// <summary>
+    /// The response ends: at the bytes written so far, or, when <paramref name="atNextFlush"/>, at the next flush
+    /// (Kestrel still writes the chunked terminator or the headers and flushes them).
+    /// </summary>
+    void EndMessage(bool atNextFlush);
+}

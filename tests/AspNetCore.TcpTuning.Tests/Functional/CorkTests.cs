@@ -1,0 +1,281 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using AspNetCore.TcpTuning.Testing;
+using AspNetCore.TcpTuning.Tests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace AspNetCore.TcpTuning.Tests.Functional;
+
+/// <summary>
+/// <c>Cork</c> on real sockets: the client announces an MSS of 1448 (as on Ethernet) so segment sizes are real on
+/// loopback; segments are read from TCP_INFO on the server's socket. A bare endpoint is the control.
+/// </summary>
+[Collection(SocketCountingTests.Name)]
+public sealed class CorkTests
+{
+    private const string BareHost = "127.0.0.2";
+    private const string CorkHost = "127.0.0.3";
+    private const string CorkBoundaryHost = "127.0.0.4";
+    private const string SecureCorkHost = "127.0.0.5";
+    private const int Mss = 1448;
+
+    private static readonly Dictionary<string, string?> s_settings = new()
+    {
+        ["Kestrel:Endpoints:Bare:Url"] = $"http://{BareHost}:0",
+        ["Kestrel:Endpoints:Cork:Url"] = $"http://{CorkHost}:0",
+        ["Kestrel:Endpoints:CorkBoundary:Url"] = $"http://{CorkBoundaryHost}:0",
+        ["Kestrel:Endpoints:SecureCork:Url"] = $"https://{SecureCorkHost}:0",
+        ["TcpTuning:Endpoints:Bare:ResponseFlush"] = "PerWrite",
+        ["TcpTuning:Endpoints:Cork:ResponseFlush"] = "PerWrite",
+        ["TcpTuning:Endpoints:Cork:Cork"] = "true",
+        ["TcpTuning:Endpoints:CorkBoundary:Cork"] = "true",
+        ["TcpTuning:Endpoints:CorkBoundary:MaxFlushDelay"] = "00:00:00",
+        ["TcpTuning:Endpoints:SecureCork:Cork"] = "true",
+        ["TcpTuning:Endpoints:SecureCork:ResponseFlush"] = "PerWrite",
+    };
+
+    private static readonly byte[] s_piece = Encoding.ASCII.GetBytes(new string('c', 99) + "\n");
+
+    [LinuxFact]
+    public async Task ManySmallFlushes_BareSendsPartialSegments_CorkFillsThem()
+    {
+        await using var server = await StartAsync();
+
+        var bare = await SegmentsAsync(server.AddressOn(BareHost), "/pieces?n=64&delayMs=1");
+        var cork = await SegmentsAsync(server.AddressOn(CorkHost), "/pieces?n=64&delayMs=1");
+
+        Assert.True(bare.Segments > 10, $"bare: {bare.Segments} segments for {bare.Bytes} bytes; the control should show partial segments");
+        // At most one partial segment more than the minimum: a message's first send goes out before it is corked.
+        Assert.True(cork.Segments <= cork.Minimum + 1, $"cork: {cork.Segments} segments for {cork.Bytes} bytes, minimum {cork.Minimum}");
+    }
+
+    [LinuxFact]
+    public async Task OneSendMessages_NeverCorked()
+    {
+        await using var server = await StartAsync();
+        using var metrics = new MetricTotals(server.App.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
+        using var client = await WriteWriteReadClient.ConnectAsync(server.AddressOn(CorkHost));
+
+        for (var i = 0; i < 50; i++)
+        {
+            Assert.Equal(200, (await client.GetAsync("/pieces?n=1")).StatusCode);
+        }
+
+        var afterOneSendMessages = metrics["tcp_tuning.cork.corks"];
+        await client.GetAsync("/pieces?n=64&delayMs=1");
+
+        Assert.Equal(0, afterOneSendMessages);
+        // Control: the counter does see a message of many sends.
+        Assert.True(metrics["tcp_tuning.cork.corks"] >= 1);
+    }
+
+    [LinuxFact]
+    public async Task PipelinedSlowSecondResponse_FirstResponseTailLeavesAtItsEnd()
+    {
+        await using var server = await StartAsync();
+        await WarmUpAsync(server);
+        using var metrics = new MetricTotals(server.App.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
+        var address = server.AddressOn(CorkHost);
+        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(IPAddress.Parse(address.Host), address.Port);
+
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        await socket.SendAsync(Encoding.ASCII.GetBytes(
+            $"GET /pieces?n=64&delayMs=0 HTTP/1.1\r\nHost: x\r\n\r\nGET /slow HTTP/1.1\r\nHost: x\r\n\r\n"));
+        await ReceiveUntilAsync(socket, "0\r\n\r\n", TimeSpan.FromSeconds(5));
+        var firstResponse = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+
+        // The second response takes 500 ms; the first must not wait for it (wide margin), and its end must release the
+        // cork, not the safety net.
+        Assert.True(firstResponse < TimeSpan.FromMilliseconds(250), $"first response took {firstResponse.TotalMilliseconds} ms");
+        Assert.True(metrics["tcp_tuning.cork.corks"] >= 1);
+        Assert.Equal(0, metrics["tcp_tuning.cork.safety_releases"]);
+    }
+
+    [LinuxFact]
+    public async Task AppStallsMidMessage_SafetyNetReleasesTheCork()
+    {
+        await using var server = await StartAsync();
+        await WarmUpAsync(server);
+        using var metrics = new MetricTotals(server.App.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
+        var address = server.AddressOn(CorkHost);
+        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(IPAddress.Parse(address.Host), address.Port);
+
+        await socket.SendAsync(Encoding.ASCII.GetBytes("GET /stall HTTP/1.1\r\nHost: x\r\n\r\n"));
+
+        // The handler writes two pieces, then waits 1 s: the second is corked. The kernel would hold it 200 ms;
+        // the safety net releases it within milliseconds.
+        await ReceiveUntilAsync(socket, "second", TimeSpan.FromMilliseconds(150));
+        Assert.True(metrics["tcp_tuning.cork.safety_releases"] >= 1);
+    }
+
+    [LinuxTheory]
+    [InlineData(BareHost)]
+    [InlineData(CorkHost)]
+    public async Task HandlerThrowsMidResponse_ClientSeesTheEndPromptly(string host)
+    {
+        await using var server = await StartAsync();
+        await WarmUpAsync(server);
+        var address = server.AddressOn(host);
+        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(IPAddress.Parse(address.Host), address.Port);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+
+        await socket.SendAsync(Encoding.ASCII.GetBytes("GET /throw HTTP/1.1\r\nHost: x\r\n\r\n"));
+        var received = 0;
+        var buffer = new byte[8192];
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        try
+        {
+            int read;
+            while ((read = await socket.ReceiveAsync(buffer, SocketFlags.None, timeout.Token)) > 0)
+            {
+                received += read;
+            }
+        }
+        catch (SocketException)
+        {
+            // Reset: Kestrel aborts a response whose app failed after it started.
+        }
+
+        var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+        Assert.True(received >= 20 * s_piece.Length, $"received {received} bytes");
+        // Wide margin: a held tail or a connection that waits for its pump to drain would take seconds.
+        Assert.True(elapsed < TimeSpan.FromSeconds(1), $"{host}: the end took {elapsed.TotalMilliseconds} ms");
+    }
+
+    [Theory]
+    [InlineData(CorkHost, "/pieces?n=64&delayMs=0")]
+    [InlineData(CorkBoundaryHost, "/pieces?n=64&delayMs=0")]
+    [InlineData(SecureCorkHost, "/pieces?n=64&delayMs=0")]
+    [InlineData(CorkHost, "/big?kib=200")]
+    [InlineData(SecureCorkHost, "/big?kib=200")]
+    public async Task CorkedEndpoint_SameBodyAsBare(string host, string path)
+    {
+        await using var server = await StartAsync();
+        using var client = TuningTestServer.CreateClient();
+
+        var expected = await client.GetByteArrayAsync(new Uri(server.AddressOn(BareHost), path));
+        var actual = await client.GetByteArrayAsync(new Uri(server.AddressOn(host), path));
+
+        Assert.Equal(expected, actual);
+    }
+
+    [Fact]
+    public async Task CorkedHttpsEndpoint_Http2_Works()
+    {
+        await using var server = await StartAsync();
+        using var client = TuningTestServer.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(server.AddressOn(SecureCorkHost), "/pieces?n=64&delayMs=0"))
+        {
+            Version = HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
+
+        using var response = await client.SendAsync(request);
+
+        Assert.Equal(HttpVersion.Version20, response.Version);
+        Assert.Equal(64 * s_piece.Length, (await response.Content.ReadAsByteArrayAsync()).Length);
+    }
+
+    private static async Task<(long Segments, long Bytes, long Minimum)> SegmentsAsync(Uri address, string path)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var client = await WriteWriteReadClient.ConnectAsync(address, cancellationToken: timeout.Token, maximumSegmentSize: Mss);
+        var before = Parse((await client.GetAsync("/tcpinfo?full", timeout.Token)).Body);
+        Assert.Equal(200, (await client.GetAsync(path, timeout.Token)).StatusCode);
+        var after = Parse((await client.GetAsync("/tcpinfo?full", timeout.Token)).Body);
+
+        // The deltas include the first /tcpinfo answer: one small segment, and its bytes.
+        var segments = after.Segments - before.Segments - 1;
+        var bytes = after.Bytes - before.Bytes;
+        return (segments, bytes, (bytes + after.Mss - 1) / after.Mss);
+
+        static (long Segments, long Bytes, long Mss) Parse(byte[] body)
+        {
+            var parts = Encoding.ASCII.GetString(body).Split(' ');
+            return (long.Parse(parts[0], CultureInfo.InvariantCulture), long.Parse(parts[1], CultureInfo.InvariantCulture), long.Parse(parts[2], CultureInfo.InvariantCulture));
+        }
+    }
+
+    /// <summary>Timing tests measure a warm server: a fresh one spends its first requests compiling and growing its thread pool.</summary>
+    private static async Task WarmUpAsync(TuningTestServer server)
+    {
+        using var client = TuningTestServer.CreateClient();
+        foreach (var host in new[] { BareHost, CorkHost })
+        {
+            for (var i = 0; i < 5; i++)
+            {
+                await client.GetByteArrayAsync(new Uri(server.AddressOn(host), "/pieces?n=64&delayMs=0"));
+            }
+        }
+    }
+
+    private static async Task ReceiveUntilAsync(Socket socket, string expected, TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        var received = new StringBuilder();
+        var buffer = new byte[8192];
+        while (!received.ToString().Contains(expected, StringComparison.Ordinal))
+        {
+            var read = await socket.ReceiveAsync(buffer, SocketFlags.None, cancel.Token);
+            Assert.NotEqual(0, read);
+            received.Append(Encoding.ASCII.GetString(buffer, 0, read));
+        }
+    }
+
+    private static Task<TuningTestServer> StartAsync() => TuningTestServer.StartAsync(s_settings, map: app =>
+    {
+        app.MapGet("/pieces", async (HttpContext context, int n, int? delayMs) =>
+        {
+            for (var i = 0; i < n; i++)
+            {
+                await context.Response.Body.WriteAsync(s_piece);
+                if (delayMs > 0)
+                {
+                    await Task.Delay(delayMs.Value);
+                }
+                else
+                {
+                    await Task.Yield();
+                }
+            }
+        });
+        app.MapGet("/big", async (HttpContext context, int kib) =>
+        {
+            var block = new byte[1024];
+            Array.Fill(block, (byte)'b');
+            for (var i = 0; i < kib; i++)
+            {
+                await context.Response.Body.WriteAsync(block);
+            }
+        });
+        app.MapGet("/slow", async (HttpContext context) =>
+        {
+            await Task.Delay(500);
+            await context.Response.WriteAsync("slow");
+        });
+        app.MapGet("/stall", async (HttpContext context) =>
+        {
+            await context.Response.WriteAsync("first\n");
+            await Task.Delay(20);
+            await context.Response.WriteAsync("second\n");
+            await Task.Delay(1000, context.RequestAborted);
+        });
+        app.MapGet("/throw", async (HttpContext context) =>
+        {
+            for (var i = 0; i < 20; i++)
+            {
+                await context.Response.Body.WriteAsync(s_piece);
+                await Task.Yield();
+            }
+
+            throw new InvalidOperationException("after the response started");
+        });
+    });
+}
