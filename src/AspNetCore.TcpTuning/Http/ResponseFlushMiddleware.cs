@@ -66,17 +66,22 @@ internal sealed class ResponseFlushMiddleware
 
     private async Task InvokeCore(HttpContext context, IHttpResponseBodyFeature originalResponseBody, TcpTuningConnectionFeature? connection, ResponseFlushPolicy policy, ITcpCorkControl? cork)
     {
-        var originalRequestBody = context.Request.Body;
-        var originalRequestPipe = context.Features.Get<IRequestBodyPipeFeature>();
+        // Only a request that can have a body can be read while response bytes are held.
+        var canHaveBody = context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody != false;
+        var originalRequestBody = canHaveBody ? context.Request.Body : null;
+        var originalRequestPipe = canHaveBody ? context.Features.Get<IRequestBodyPipeFeature>() : null;
 
         // HTTP/1.x: one response at a time per connection, so its state is reused; HTTP/2 streams run concurrently.
         var reusable = connection is not null && !HttpProtocol.IsHttp2(context.Request.Protocol) && !HttpProtocol.IsHttp3(context.Request.Protocol);
         var state = (reusable ? connection!.TakeResponseFlushState() : null) ?? new ResponseFlushState(_timeProvider, _sweeper);
-        state.Initialize(context, originalResponseBody, policy);
+        state.Initialize(context, originalResponseBody, policy, canHaveBody);
         var writer = state.ResponseBody.BoundaryWriter;
         context.Features.Set<IHttpResponseBodyFeature>(state.ResponseBody);
-        context.Request.Body = state.RequestBody.Body;
-        context.Features.Set<IRequestBodyPipeFeature>(state.RequestBody);
+        if (canHaveBody)
+        {
+            context.Request.Body = state.RequestBody.Body;
+            context.Features.Set<IRequestBodyPipeFeature>(state.RequestBody);
+        }
 
         cork?.BeginMessage();
         var endMarked = false;
@@ -104,8 +109,11 @@ internal sealed class ResponseFlushMiddleware
             }
 
             context.Features.Set(originalResponseBody);
-            context.Request.Body = originalRequestBody;
-            context.Features.Set(originalRequestPipe);
+            if (canHaveBody)
+            {
+                context.Request.Body = originalRequestBody!;
+                context.Features.Set(originalRequestPipe);
+            }
             if (reusable)
             {
                 writer.EndWithoutFlush();

@@ -19,10 +19,13 @@ internal sealed class ResponseFlushState : IDisposable
 
     public FlushBeforeReadRequestBodyFeature RequestBody { get; }
 
-    public void Initialize(HttpContext context, IHttpResponseBodyFeature responseBody, ResponseFlushPolicy policy)
+    public void Initialize(HttpContext context, IHttpResponseBodyFeature responseBody, ResponseFlushPolicy policy, bool canHaveBody)
     {
         ResponseBody.Initialize(context, responseBody, policy);
-        RequestBody.Initialize(context.Request.Body, context.Request.BodyReader);
+        if (canHaveBody)
+        {
+            RequestBody.Initialize(context.Request.Body, context.Request.BodyReader);
+        }
     }
 
     public void Dispose() => ResponseBody.Dispose();
