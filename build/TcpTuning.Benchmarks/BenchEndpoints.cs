@@ -27,12 +27,14 @@ internal static class BenchEndpoints
         ("MessageBoundary, MaxFlushDelay 20 ms", "127.0.0.17", "00:00:00.020"),
     ];
 
-    /// <summary>Across the veth pair, fixed ports (one address): bare, PerWrite, MessageBoundary.</summary>
-    public static readonly (string Name, int Port, string? ResponseFlush)[] Veth =
+    /// <summary>Across the veth pair, fixed ports (one address).</summary>
+    public static readonly (string Name, int Port, string? ResponseFlush, bool Cork)[] Veth =
     [
-        ("bare Kestrel", 18090, null),
-        ("Adaptive", 18091, "PerWrite"),
-        ("Adaptive + MessageBoundary (library defaults)", 18092, "MessageBoundary"),
+        ("bare Kestrel", 18090, null, false),
+        ("Adaptive", 18091, "PerWrite", false),
+        ("Adaptive + MessageBoundary (library defaults)", 18092, "MessageBoundary", false),
+        ("Cork + PerWrite", 18093, "PerWrite", true),
+        ("Cork + MessageBoundary", 18094, "MessageBoundary", true),
     ];
 
     public static Dictionary<string, string?> BareSettings(bool veth)
@@ -71,10 +73,11 @@ internal static class BenchEndpoints
 
         if (veth)
         {
-            foreach (var (_, port, flush) in Veth.Where(e => e.ResponseFlush is not null))
+            foreach (var (_, port, flush, cork) in Veth.Where(e => e.ResponseFlush is not null))
             {
                 settings[$"Kestrel:Endpoints:V{port}:Url"] = $"http://{VethHost}:{port}";
                 settings[$"TcpTuning:Endpoints:V{port}:ResponseFlush"] = flush;
+                settings[$"TcpTuning:Endpoints:V{port}:Cork"] = cork ? "true" : "false";
             }
         }
 

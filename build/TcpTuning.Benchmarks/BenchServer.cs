@@ -9,7 +9,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 namespace TcpTuning.Benchmarks;
 
 /// <summary>What the server saw of one connection: TCP_INFO and QuickAck re-arms at the first and last recorded request.</summary>
-internal sealed record ConnectionSample(long Requests, long FirstSegmentsOut, long LastSegmentsOut, long FirstDataSegmentsOut, long LastDataSegmentsOut, long FirstRearms, long LastRearms);
+internal sealed record ConnectionSample(long Requests, long FirstSegmentsOut, long LastSegmentsOut, long FirstDataSegmentsOut, long LastDataSegmentsOut, long FirstRearms, long LastRearms, long FirstBytesSent = 0, long LastBytesSent = 0);
 
 /// <summary>
 /// The server side of the benchmark, run in its own process (so an LD_PRELOAD send counter sees only its sends):
@@ -96,6 +96,21 @@ internal static class BenchServer
                 await Task.Delay(1);
             }
         });
+        // Larger responses in small flushes with an await between them: 100 KiB in 1 KiB, 1 MiB in 4 KiB.
+        app.MapGet("/kib100", async (HttpContext context) => await WritePiecesAsync(context, 100, 1024));
+        app.MapGet("/mib1", async (HttpContext context) => await WritePiecesAsync(context, 256, 4096));
+        async Task WritePiecesAsync(HttpContext context, int count, int size)
+        {
+            Record(context, connections);
+            var piece = new byte[size];
+            Array.Fill(piece, (byte)'y');
+            for (var i = 0; i < count; i++)
+            {
+                await context.Response.Body.WriteAsync(piece);
+                await Task.Yield();
+            }
+        }
+
         app.MapGet("/__sends", () => Results.Text(SendCounter.Read().ToString(System.Globalization.CultureInfo.InvariantCulture)));
         app.MapGet("/__connections", () =>
         {
@@ -126,8 +141,8 @@ internal static class BenchServer
         var rearms = context.Features.Get<ITcpTuningFeature>()?.QuickAckRearms ?? 0;
         connections.AddOrUpdate(
             context.Connection.Id,
-            _ => new ConnectionSample(1, info.SegmentsOut, info.SegmentsOut, info.DataSegmentsOut, info.DataSegmentsOut, rearms, rearms),
-            (_, s) => s with { Requests = s.Requests + 1, LastSegmentsOut = info.SegmentsOut, LastDataSegmentsOut = info.DataSegmentsOut, LastRearms = rearms });
+            _ => new ConnectionSample(1, info.SegmentsOut, info.SegmentsOut, info.DataSegmentsOut, info.DataSegmentsOut, rearms, rearms, info.BytesSent, info.BytesSent),
+            (_, s) => s with { Requests = s.Requests + 1, LastSegmentsOut = info.SegmentsOut, LastDataSegmentsOut = info.DataSegmentsOut, LastRearms = rearms, LastBytesSent = info.BytesSent });
     }
 }
 

@@ -15,15 +15,25 @@ if (args.Length > 0 && args[0] == "serve")
 if (args.Length > 0 && args[0] == "client")
 {
     using var client = await WriteWriteReadClient.ConnectAsync(new Uri(args[1]));
+    for (var i = 0; i < 5; i++)
+    {
+        await client.TimeGetAsync(args[2]); // warm-up: this process is new, its first requests measure the JIT
+    }
+
+    var latencies = new List<TimeSpan>();
     for (var i = 0; i < int.Parse(args[3], CultureInfo.InvariantCulture); i++)
     {
-        var (status, _) = await client.GetAsync(args[2]);
+        var (status, _, elapsed) = await client.TimeGetAsync(args[2]);
         if (status != 200)
         {
             return 1;
         }
+
+        latencies.Add(elapsed);
     }
 
+    var summary = LatencySummary.From(latencies);
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{summary.P50.TotalMilliseconds} {summary.Max.TotalMilliseconds}"));
     return 0;
 }
 
@@ -52,6 +62,8 @@ try
     var vethSegments = new Dictionary<(string Scenario, string Mode), List<double>>();
     var vethSends = new Dictionary<(string Scenario, string Mode), List<double>>();
     var progress = new Dictionary<string, List<(double FirstByte, double Elapsed, double Sends)>>();
+    var corkRuns = new Dictionary<(string Path, string Mode), List<(double Segments, double Bytes, double P50, double Max)>>();
+    string[] corkPaths = ["/chatty-async", "/kib100", "/mib1"];
     var wrkScenarios = new (string Name, string Path, string? Script, (string Name, string Host, string? QuickAck, string? ResponseFlush)[] Modes)[]
     {
         ("plaintext", "/plaintext", null, BenchEndpoints.Loopback),
@@ -99,6 +111,28 @@ try
             }
         }
 
+        if (veth is not null)
+        {
+            foreach (var path in corkPaths)
+            {
+                foreach (var (name, port, flush, _) in Rotate(BenchEndpoints.Veth, round))
+                {
+                    var server = flush is null ? bare : tuned;
+                    await server.TakeConnectionsAsync();
+                    var output = await VethNamespace.RunClientAsync($"http://{BenchEndpoints.VethHost}:{port}/ {path} {(path == "/mib1" ? 20 : 50)}");
+                    var sample = (await server.TakeConnectionsAsync()).Single();
+                    var intervals = (double)(sample.Requests - 1);
+                    var latency = output.Split(' ').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+                    if (!corkRuns.TryGetValue((path, name), out var runs))
+                    {
+                        corkRuns[(path, name)] = runs = [];
+                    }
+
+                    runs.Add(((sample.LastDataSegmentsOut - sample.FirstDataSegmentsOut) / intervals, (sample.LastBytesSent - sample.FirstBytesSent) / intervals, latency[0], latency[1]));
+                }
+            }
+        }
+
         foreach (var (name, host, _) in Rotate(BenchEndpoints.FlushDelays, round))
         {
             var before = await tuned.SendsAsync();
@@ -138,7 +172,7 @@ try
 
             if (veth is not null)
             {
-                foreach (var (name, port, flush) in Rotate(BenchEndpoints.Veth, round))
+                foreach (var (name, port, flush, _) in Rotate(BenchEndpoints.Veth.Where(v => !v.Cork).ToArray(), round))
                 {
                     var server = flush is null ? bare : tuned;
                     await server.TakeConnectionsAsync();
@@ -239,6 +273,28 @@ try
             report.AppendLine().AppendLine("The send columns are empty: run through `build/bench.sh`, which builds the LD_PRELOAD counter.");
         }
 
+        report.AppendLine().AppendLine("## Cork: segments per response across the veth pair (issue #5)").AppendLine();
+        if (corkRuns.Count == 0)
+        {
+            report.AppendLine(inv, $"Not measured: {vethUnavailable}");
+        }
+        else
+        {
+            report.AppendLine("Sequential GETs on one connection from inside the namespace (MTU 1500: 1448-byte payloads with timestamps). Each response is written in small pieces with `await Task.Yield()` between them. Minimum = ceil(bytes per response / 1448). Latency is measured by the client (p50 and max over the run, median over rounds). nginx was not run: the comparison the issue asks for is left for a later change.");
+            report.AppendLine();
+            report.AppendLine("| response | configuration | data segments | minimum | p50 ms | max ms |");
+            report.AppendLine("|---|---|---:|---:|---:|---:|");
+            foreach (var path in corkPaths)
+            {
+                foreach (var (name, _, _, _) in BenchEndpoints.Veth)
+                {
+                    var runs = corkRuns[(path, name)];
+                    var bytes = Median(runs.Select(r => r.Bytes));
+                    report.AppendLine(inv, $"| {CorkResponse(path)} | {name} | {Median(runs.Select(r => r.Segments)):F2} | {Math.Ceiling(bytes / 1448):F0} | {Median(runs.Select(r => r.P50)):F2} | {Median(runs.Select(r => r.Max)):F2} |");
+                }
+            }
+        }
+
         report.AppendLine().AppendLine("## Choosing MaxFlushDelay: a slow producer").AppendLine();
         report.AppendLine("A handler writes 32 pieces of 100 bytes with `await Task.Delay(1)` between them and never flushes (a report, a log tail): the delay timer alone decides when bytes leave. 20 sequential GETs per run on one connection, loopback.");
         report.AppendLine();
@@ -271,6 +327,18 @@ try
             Goal(report, "#4", "pipelined plaintext RPS >= 1.0x bare", $"{Ratio(wrkScenarios[1].Name, Defaults):F2}x", Ratio(wrkScenarios[1].Name, Defaults) >= 1.0);
         }
 
+        foreach (var path in corkPaths)
+        {
+            if (corkRuns.TryGetValue((path, "Cork + PerWrite"), out var corked) && corkRuns.TryGetValue((path, "bare Kestrel"), out var bareRuns))
+            {
+                var corkSegments = Median(corked.Select(r => r.Segments));
+                var minimum = Math.Ceiling(Median(corked.Select(r => r.Bytes)) / 1448);
+                Goal(report, "#5", $"{CorkResponse(path)}: Cork segments per response <= minimum + 1", $"{corkSegments:F2} (minimum {minimum:F0})", corkSegments <= minimum + 1);
+                var maxOver = Median(corked.Select(r => r.Max)) - Median(bareRuns.Select(r => r.Max));
+                Goal(report, "#5", $"{CorkResponse(path)}: Cork latency max <= bare max + 1 ms", $"{maxOver:+0.00;-0.00} ms", maxOver <= 1);
+            }
+        }
+
         if (vethSegments.TryGetValue(("/chatty-async", "Adaptive + MessageBoundary (library defaults)"), out var segments))
         {
             var perResponse = Median(segments);
@@ -290,6 +358,13 @@ finally
 {
     veth?.Dispose();
 }
+
+static string CorkResponse(string path) => path switch
+{
+    "/chatty-async" => "64 x 100 B",
+    "/kib100" => "100 KiB in 1 KiB writes",
+    _ => "1 MiB in 4 KiB writes",
+};
 
 static async Task SequentialGetsAsync(Uri address, string path)
 {

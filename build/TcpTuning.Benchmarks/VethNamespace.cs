@@ -45,17 +45,20 @@ internal sealed class VethNamespace : IDisposable
     }
 
     /// <summary>Runs this benchmark's client subcommand inside the namespace.</summary>
-    public static async Task RunClientAsync(string arguments)
+    public static async Task<string> RunClientAsync(string arguments)
     {
         var self = typeof(VethNamespace).Assembly.Location;
         using var process = Process.Start(new ProcessStartInfo("ip", $"netns exec {Name} dotnet \"{self}\" client {arguments}") { RedirectStandardOutput = true, RedirectStandardError = true })!;
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         var error = process.StandardError.ReadToEndAsync(timeout.Token);
+        var output = process.StandardOutput.ReadToEndAsync(timeout.Token);
         await process.WaitForExitAsync(timeout.Token);
         if (process.ExitCode != 0)
         {
             throw new InvalidOperationException($"The client in {Name} failed: {await error}");
         }
+
+        return (await output).Trim();
     }
 
     public void Dispose() => Cleanup();
