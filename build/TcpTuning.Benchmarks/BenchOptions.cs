@@ -7,6 +7,9 @@ internal sealed record BenchOptions(string Output, int Rounds, int Requests, int
     /// <summary>Sequential GETs per run when counting sends and segments per response.</summary>
     public const int SequentialRequests = 200;
 
+    /// <summary>Requests the namespace client sends before it measures (it is a new process each run).</summary>
+    public const int ClientWarmUp = 5;
+
     public static BenchOptions Parse(string[] args)
     {
         var options = new BenchOptions("docs/benchmarks.md", Rounds: 5, Requests: 300, WrkSeconds: 3, SendCounter: null);

@@ -15,7 +15,7 @@ if (args.Length > 0 && args[0] == "serve")
 if (args.Length > 0 && args[0] == "client")
 {
     using var client = await WriteWriteReadClient.ConnectAsync(new Uri(args[1]));
-    for (var i = 0; i < 5; i++)
+    for (var i = 0; i < BenchOptions.ClientWarmUp; i++)
     {
         await client.TimeGetAsync(args[2]); // warm-up: this process is new, its first requests measure the JIT
     }
@@ -183,7 +183,7 @@ try
                     Add(vethSegments, (path, name), (sample.LastDataSegmentsOut - sample.FirstDataSegmentsOut) / (double)(sample.Requests - 1));
                     if (before >= 0)
                     {
-                        Add(vethSends, (path, name), (after - before - 1) / (double)BenchOptions.SequentialRequests);
+                        Add(vethSends, (path, name), (after - before - 1) / (double)(BenchOptions.SequentialRequests + BenchOptions.ClientWarmUp));
                     }
                 }
             }

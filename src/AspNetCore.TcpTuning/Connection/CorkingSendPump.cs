@@ -42,6 +42,7 @@ internal sealed class CorkingSendPump : ITcpCorkControl
     private volatile bool _inMessage;
     private volatile bool _endAtNextFlush;
     private volatile bool _releaseRequested;
+    private volatile bool _watched;
 
     // The pump's own state.
     private long _sent;
@@ -67,10 +68,10 @@ internal sealed class CorkingSendPump : ITcpCorkControl
     public PipeWriter Output { get; }
 
     /// <summary>Whether the socket is corked now.</summary>
-    internal bool IsCorked => Volatile.Read(ref _corkedSince) != 0;
+    private bool IsCorked => Volatile.Read(ref _corkedSince) != 0;
 
     /// <summary>Whether the cork has held bytes for <see cref="SafetyDelay"/> since the last send.</summary>
-    internal bool CorkedTooLong => Volatile.Read(ref _corkedSince) is var since && since != 0 && _timeProvider.GetElapsedTime(since) >= SafetyDelay;
+    private bool CorkedTooLong => Volatile.Read(ref _corkedSince) is var since && since != 0 && _timeProvider.GetElapsedTime(since) >= SafetyDelay;
 
     /// <summary>Completes when the pump has sent everything and handed the connection's end to Kestrel's sender.</summary>
     public Task Completion { get; private set; } = Task.CompletedTask;
@@ -97,11 +98,21 @@ internal sealed class CorkingSendPump : ITcpCorkControl
         }
     }
 
-    /// <summary>Asks the pump to release a cork held too long (see <see cref="CorkReleaser"/>).</summary>
-    internal void RequestRelease()
+    /// <summary>Called by <see cref="CorkReleaser"/>: asks the pump to release a cork idle too long. Returns whether to keep watching.</summary>
+    internal bool OnSweep()
     {
-        _releaseRequested = true;
-        _pipe.Reader.CancelPendingRead();
+        if (CorkedTooLong)
+        {
+            _releaseRequested = true;
+            _pipe.Reader.CancelPendingRead();
+        }
+        else if (IsCorked)
+        {
+            return true;
+        }
+
+        _watched = false;
+        return false;
     }
 
     internal void OnAdvanced(long bytes) => Volatile.Write(ref _written, _written + bytes);
@@ -207,7 +218,11 @@ internal sealed class CorkingSendPump : ITcpCorkControl
             {
                 // The safety net counts from the last send: a message still being produced keeps its cork.
                 Volatile.Write(ref _corkedSince, _timeProvider.GetTimestamp());
-                _releaser.Watch(this);
+                if (!_watched)
+                {
+                    _watched = true;
+                    _releaser.Watch(this);
+                }
             }
         }
     }
@@ -227,8 +242,9 @@ internal sealed class CorkingSendPump : ITcpCorkControl
         }
         else if (_releaseRequested)
         {
-            SetCork(false);
+            // Counted before the release, so whoever sees the bytes also sees the count.
             _metrics.CorkSafetyReleased();
+            SetCork(false);
         }
 
         _releaseRequested = false;
