@@ -50,8 +50,9 @@ internal sealed class CorkingSendPump : ITcpCorkControl
     private bool _corked;
     private long _corkedSince; // when the cork was set or last let a send through; 0 when not corked
 
-    public CorkingSendPump(Socket socket, PipeWriter transportOutput, long maxBufferedBytes, SocketOptionWriter options, TcpTuningMetrics metrics, CorkReleaser releaser, TimeProvider timeProvider)
+    public CorkingSendPump(Socket socket, PipeWriter transportOutput, long maxBufferedBytes, SocketOptionWriter options, TcpTuningMetrics metrics, CorkReleaser releaser, TimeProvider timeProvider, QuickAckController? quickAck = null)
     {
+        QuickAck = quickAck;
         _socket = socket;
         _transportOutput = transportOutput;
         _options = options;
@@ -63,6 +64,9 @@ internal sealed class CorkingSendPump : ITcpCorkControl
         _pipe = new Pipe(new PipeOptions(pauseWriterThreshold: pause, resumeWriterThreshold: pause / 2, useSynchronizationContext: false));
         Output = new CorkingPipeWriter(_pipe.Writer, this);
     }
+
+    /// <summary>The connection's QuickAck controller, told about writes by <see cref="CorkingPipeWriter"/>.</summary>
+    internal QuickAckController? QuickAck { get; }
 
     /// <summary>The connection's output, to install as <c>Transport.Output</c>.</summary>
     public PipeWriter Output { get; }
@@ -115,7 +119,11 @@ internal sealed class CorkingSendPump : ITcpCorkControl
         return false;
     }
 
-    internal void OnAdvanced(long bytes) => Volatile.Write(ref _written, _written + bytes);
+    internal void OnAdvanced(long bytes)
+    {
+        Volatile.Write(ref _written, _written + bytes);
+        QuickAck?.OnWrite();
+    }
 
     internal void OnFlushing()
     {

@@ -67,22 +67,33 @@ internal sealed class TcpConnectionTuner
             _metrics.SocketOptionFailed(profile.AcceptKeys[i], error);
         }
 
-        // Cork: this connection's sends go through a pump of ours, which corks around them (innermost, beneath TLS).
-        CorkingSendPump? cork = null;
-        if (profile.Cork && _corkReleaser is not null)
-        {
-            cork = new CorkingSendPump(socket, connection.Transport.Output, _maxWriteBufferSize, _writer, _metrics, _corkReleaser, _timeProvider);
-            connection.Transport = new TunedDuplexPipe(connection.Transport.Input, cork.Output);
-        }
+        QuickAckController? quickAck = profile.QuickAck is QuickAckMode.AfterEachRead or QuickAckMode.Adaptive
+            ? new QuickAckController(socket, profile.QuickAck, _writer, _metrics)
+            : null;
 
-        QuickAckController? quickAck = null;
-        if (profile.QuickAck is QuickAckMode.AfterEachRead or QuickAckMode.Adaptive)
+        // Cork: this connection's sends go through a pump of ours, which corks around them (innermost, beneath TLS).
+        // Its writer also tells the QuickAck controller about writes, so the output is wrapped once, not twice.
+        CorkingSendPump? cork = null;
+        if ((quickAck is not null || profile.Cork) && connection.Transport is { } transport)
         {
-            quickAck = new QuickAckController(socket, profile.QuickAck, _writer, _metrics);
-            var transport = connection.Transport;
-            connection.Transport = new TunedDuplexPipe(
-                new QuickAckPipeReader(transport.Input, quickAck),
-                new WriteObservingPipeWriter(transport.Output, quickAck));
+            var input = transport.Input;
+            var output = transport.Output;
+            if (profile.Cork && _corkReleaser is not null)
+            {
+                cork = new CorkingSendPump(socket, output, _maxWriteBufferSize, _writer, _metrics, _corkReleaser, _timeProvider, quickAck);
+                output = cork.Output;
+            }
+            else if (quickAck is not null)
+            {
+                output = new WriteObservingPipeWriter(output, quickAck);
+            }
+
+            if (quickAck is not null)
+            {
+                input = new QuickAckPipeReader(input, quickAck);
+            }
+
+            connection.Transport = new TunedDuplexPipe(input, output);
         }
 
         connection.Features.Set<ITcpTuningFeature>(new TcpTuningConnectionFeature(profile, applied ?? profile.AcceptKeys, failed ?? [], quickAck, cork));
