@@ -123,8 +123,10 @@ public sealed class ResponseFlushTests
         var perWriteEndpointBoundaryRoute = await DataSegmentsAsync(server.AddressOn(PerWriteHost), "/chatty-boundary?n=32&delayMs=1");
         var boundaryEndpointPerWriteRoute = await DataSegmentsAsync(server.AddressOn(BoundaryHost), "/chatty-perwrite?n=32&delayMs=1");
 
-        Assert.Equal(1, perWriteEndpointBoundaryRoute);
-        Assert.True(boundaryEndpointPerWriteRoute > 10, $"[ResponseFlush(PerWrite)] route sent {boundaryEndpointPerWriteRoute} data segments");
+        // The route's mode wins: about one segment against about one per write (32). Margins, not exact counts: this
+        // test is about which mode applies; AsyncChattyResponse_* pins the exact counts.
+        Assert.True(perWriteEndpointBoundaryRoute <= 2, $"WithResponseFlush(MessageBoundary) route sent {perWriteEndpointBoundaryRoute} data segments");
+        Assert.True(boundaryEndpointPerWriteRoute > 5, $"[ResponseFlush(PerWrite)] route sent {boundaryEndpointPerWriteRoute} data segments");
     }
 
     [Fact]
