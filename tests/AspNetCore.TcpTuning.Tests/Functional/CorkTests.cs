@@ -79,9 +79,7 @@ public sealed class CorkTests
         await using var server = await StartAsync();
         await WarmUpAsync(server);
         using var metrics = new MetricTotals(server.App.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
-        var address = server.AddressOn(CorkHost);
-        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
-        await socket.ConnectAsync(IPAddress.Parse(address.Host), address.Port);
+        using var socket = await ConnectRawAsync(server.AddressOn(CorkHost));
 
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         await socket.SendAsync(Encoding.ASCII.GetBytes(
@@ -106,9 +104,7 @@ public sealed class CorkTests
         await using var server = await StartAsync();
         await WarmUpAsync(server);
         using var metrics = new MetricTotals(server.App.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
-        var address = server.AddressOn(CorkHost);
-        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
-        await socket.ConnectAsync(IPAddress.Parse(address.Host), address.Port);
+        using var socket = await ConnectRawAsync(server.AddressOn(CorkHost));
 
         await socket.SendAsync(Encoding.ASCII.GetBytes("GET /stall HTTP/1.1\r\nHost: x\r\n\r\n"));
 
@@ -125,9 +121,7 @@ public sealed class CorkTests
     {
         await using var server = await StartAsync();
         await WarmUpAsync(server);
-        var address = server.AddressOn(host);
-        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
-        await socket.ConnectAsync(IPAddress.Parse(address.Host), address.Port);
+        using var socket = await ConnectRawAsync(server.AddressOn(host));
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
 
         await socket.SendAsync(Encoding.ASCII.GetBytes("GET /throw HTTP/1.1\r\nHost: x\r\n\r\n"));
@@ -218,6 +212,13 @@ public sealed class CorkTests
                 await client.GetByteArrayAsync(new Uri(server.AddressOn(host), "/pieces?n=64&delayMs=0"));
             }
         }
+    }
+
+    private static async Task<Socket> ConnectRawAsync(Uri address)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(IPAddress.Parse(address.Host), address.Port);
+        return socket;
     }
 
     private static async Task ReceiveUntilAsync(Socket socket, string expected, TimeSpan timeout, StringBuilder? received = null)
