@@ -13,6 +13,7 @@ internal sealed class RouteFlushOverrides
     private readonly EndpointDataSource? _endpoints;
     private readonly Lock _sync = new();
     private bool? _anyRouteHoldsWrites;
+    private bool _subscribed;
 
     public RouteFlushOverrides(IServiceProvider services) => _endpoints = services.GetService(typeof(EndpointDataSource)) as EndpointDataSource;
 
@@ -32,8 +33,14 @@ internal sealed class RouteFlushOverrides
                 return (_anyRouteHoldsWrites = false).Value;
             }
 
-            // Endpoints can change (dynamic data sources): look again when they do.
-            ChangeToken.OnChange(_endpoints.GetChangeToken, () => _anyRouteHoldsWrites = null);
+            // Endpoints can change (dynamic data sources): look again when they do. OnChange re-subscribes itself,
+            // so subscribe once, not at every recomputation.
+            if (!_subscribed)
+            {
+                _subscribed = true;
+                ChangeToken.OnChange(_endpoints.GetChangeToken, () => _anyRouteHoldsWrites = null);
+            }
+
             var any = _endpoints.Endpoints.Any(e => e.Metadata.GetMetadata<IResponseFlushMetadata>()?.Mode == ResponseFlushMode.MessageBoundary);
             _anyRouteHoldsWrites = any;
             return any;
