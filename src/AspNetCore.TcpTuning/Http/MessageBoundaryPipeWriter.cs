@@ -15,7 +15,9 @@ namespace AspNetCore.TcpTuning.Http;
 /// every write. An explicit flush is <c>Response.Body.FlushAsync()</c>. The delay timer flushes from another thread,
 /// so it and the app's calls into Kestrel's writer are serialised by <see cref="_sync"/>, and it never flushes
 /// between the app's <see cref="GetMemory"/> and <see cref="Advance"/> (a flush there would commit a chunk the app is
-/// still writing into). The timer is the server-wide <see cref="HeldResponseSweeper"/>.
+/// still writing into). The timer is the server-wide <see cref="HeldResponseSweeper"/>, and it watches a response
+/// only once its handler has gone asynchronous (<see cref="WatchHeldBytes"/>): a handler that runs to completion
+/// synchronously ends its message before any delay could matter, and most responses never wake the timer.
 /// </remarks>
 internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
 {
@@ -33,6 +35,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
     private long _held;
     private long _oldestHeldTimestamp;
     private bool _registered;
+    private bool _watched;
 
     public MessageBoundaryPipeWriter(TimeProvider timeProvider, HeldResponseSweeper sweeper)
     {
@@ -52,6 +55,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
             _bufferingDisabled = false;
             _memoryOutstanding = false;
             _ended = false;
+            _watched = false;
             _held = 0;
         }
     }
@@ -200,6 +204,22 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
         }
     }
 
+    /// <summary>
+    /// The handler went asynchronous: from now on held bytes are watched by the delay timer. Until then the handler's
+    /// own writes check the delay (a synchronous handler's thread is busy producing, and its end flushes).
+    /// </summary>
+    public void WatchHeldBytes()
+    {
+        lock (_sync)
+        {
+            _watched = true;
+            if (_held > 0)
+            {
+                RegisterUnderLock();
+            }
+        }
+    }
+
     /// <summary>Ends the response without flushing (it is over, or failed): the sweeper lets go of this writer.</summary>
     public void EndWithoutFlush()
     {
@@ -293,14 +313,23 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
         if (_held == 0)
         {
             _oldestHeldTimestamp = _timeProvider.GetTimestamp();
-            if (!_registered && !_ended)
+            if (_watched)
             {
-                _registered = true;
-                _sweeper.Register(this);
+                RegisterUnderLock();
             }
         }
 
         _held += bytes;
+    }
+
+    // Called under _sync.
+    private void RegisterUnderLock()
+    {
+        if (!_registered && !_ended)
+        {
+            _registered = true;
+            _sweeper.Register(this);
+        }
     }
 
     /// <summary>

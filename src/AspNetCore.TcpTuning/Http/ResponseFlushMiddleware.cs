@@ -87,7 +87,14 @@ internal sealed class ResponseFlushMiddleware
         var endMarked = false;
         try
         {
-            await _next(context).ConfigureAwait(false);
+            var handler = _next(context);
+            if (!handler.IsCompleted)
+            {
+                // Bytes held from here on may wait on something the app awaits: the delay timer watches them.
+                writer.WatchHeldBytes();
+            }
+
+            await handler.ConfigureAwait(false);
 
             // The end is the flush of what is held, or Kestrel's own last flush.
             cork?.EndMessage(atNextFlush: writer.HeldBytes > 0 || HttpMessageFraming.EndsWithKestrelFlush(context));
