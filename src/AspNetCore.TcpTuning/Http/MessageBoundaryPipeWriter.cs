@@ -8,7 +8,8 @@ namespace AspNetCore.TcpTuning.Http;
 /// The response body writer of the message-boundary flush policy. Writes go into Kestrel's own output buffer (no
 /// extra copy) and are flushed only when the message ends, when the app flushes explicitly, when
 /// <see cref="ResponseFlushPolicy.FlushThreshold"/> bytes are held, or <see cref="ResponseFlushPolicy.MaxFlushDelay"/>
-/// after the oldest held byte.
+/// after the oldest held byte. A write that completes a Content-Length body is the end of the message: it goes
+/// through Kestrel's own write, which flushes it (with anything held) at once, as the app's last write would.
 /// </summary>
 /// <remarks>
 /// <see cref="FlushAsync"/> on this writer ends a write, not a message: <c>HttpResponse.WriteAsync</c> calls it after
@@ -33,6 +34,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
     private bool _memoryOutstanding;
     private bool _ended;
     private long _held;
+    private long _bodyBytes;
     private long _oldestHeldTimestamp;
     private bool _registered;
     private bool _watched;
@@ -57,6 +59,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
             _ended = false;
             _watched = false;
             _held = 0;
+            _bodyBytes = 0;
         }
     }
 
@@ -120,6 +123,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
         {
             _inner.Writer.Advance(bytes);
             _memoryOutstanding = false;
+            _bodyBytes += bytes;
             if (Holding)
             {
                 NoteHeld(bytes);
@@ -134,6 +138,12 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
             return _inner.Writer.FlushAsync(cancellationToken);
         }
 
+        // The last byte of a Content-Length body is in: the message is complete.
+        if (CompletesBody(0))
+        {
+            return FlushNowAsync(cancellationToken);
+        }
+
         // Bytes written through GetMemory before the response started: start it as Kestrel's flush would have.
         return _context.Response.HasStarted ? FlushIfDueAsync(cancellationToken) : StartAndFlushIfDueAsync(cancellationToken);
     }
@@ -143,6 +153,17 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
         if (!Holding)
         {
             return _inner.Writer.WriteAsync(source, cancellationToken);
+        }
+
+        if (CompletesBody(source.Length))
+        {
+            // Kestrel writes (and on a first write, starts the response with) these bytes and flushes what is held too.
+            lock (_sync)
+            {
+                _held = 0;
+                _bodyBytes += source.Length;
+                return _inner.Writer.WriteAsync(source, cancellationToken);
+            }
         }
 
         if (!_context.Response.HasStarted)
@@ -278,9 +299,14 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
                 source = source[count..];
             }
 
+            _bodyBytes += total;
             NoteHeld(total);
         }
     }
+
+    // Whether the body is complete once another `additional` bytes are written: only a declared Content-Length says so.
+    private bool CompletesBody(long additional)
+        => _context.Response.ContentLength is { } length && length > 0 && Volatile.Read(ref _bodyBytes) + additional == length;
 
     private ValueTask<FlushResult> FlushIfDueAsync(CancellationToken cancellationToken)
     {

@@ -167,6 +167,25 @@ public sealed class ResponseFlushTests
         Assert.Equal("working", line);
     }
 
+    [Theory]
+    [InlineData("/complete-then-wait?writer=stream")]
+    [InlineData("/complete-then-wait?writer=pipe")]
+    public async Task ContentLengthBodyComplete_LeavesBeforeHandlerReturns(string path)
+    {
+        await using var server = await StartAsync();
+        using var client = TuningTestServer.CreateClient();
+        var release = server.App.Services.GetRequiredService<SseSignals>();
+
+        // The handler writes its whole Content-Length body, then waits for the client: the last byte ends the message,
+        // so it must leave now, not when MaxFlushDelay (1 s) passes or the handler returns. Wide margin.
+        using var read = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
+        using var response = await client.GetAsync(new Uri(server.AddressOn(BoundaryHost), path), HttpCompletionOption.ResponseHeadersRead, read.Token);
+        var body = await response.Content.ReadAsStringAsync(read.Token);
+        release.Next.Writer.TryWrite(0);
+
+        Assert.Equal(string.Concat(Enumerable.Repeat(Encoding.ASCII.GetString(s_piece), 4)), body);
+    }
+
     [Fact]
     public async Task ReadingRequestBodyWhileResponseHeld_FlushesFirst()
     {
@@ -338,6 +357,27 @@ public sealed class ResponseFlushTests
             await context.Response.WriteAsync("working\n");
             await signals.Next.Reader.ReadAsync(context.RequestAborted);
             await context.Response.WriteAsync("done\n");
+        });
+        app.MapGet("/complete-then-wait", async (HttpContext context, SseSignals signals, string writer) =>
+        {
+            context.Response.ContentLength = 4 * s_piece.Length;
+            for (var i = 0; i < 4; i++)
+            {
+                if (writer == "pipe")
+                {
+                    s_piece.CopyTo(context.Response.BodyWriter.GetSpan(s_piece.Length));
+                    context.Response.BodyWriter.Advance(s_piece.Length);
+                    await context.Response.BodyWriter.FlushAsync();
+                }
+                else
+                {
+                    await context.Response.Body.WriteAsync(s_piece);
+                }
+
+                await Task.Yield();
+            }
+
+            await signals.Next.Reader.ReadAsync(context.RequestAborted);
         });
         app.MapPost("/duplex", async (HttpContext context) =>
         {
