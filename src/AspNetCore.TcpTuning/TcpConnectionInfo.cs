@@ -23,6 +23,9 @@ public readonly record struct TcpConnectionInfo
     /// <summary>Bytes sent, retransmissions included (<c>tcpi_bytes_sent</c>).</summary>
     public long BytesSent { get; init; }
 
+    /// <summary>Bytes received and acknowledged (<c>tcpi_bytes_received</c>).</summary>
+    public long BytesReceived { get; init; }
+
     /// <summary>Bytes written to the socket but not yet sent (<c>tcpi_notsent_bytes</c>).</summary>
     public long NotSentBytes { get; init; }
 

@@ -13,6 +13,7 @@ internal static class TcpInfoReader
     private const int SndMssOffset = 16;
     private const int RttOffset = 68;
     private const int TotalRetransOffset = 100;
+    private const int BytesReceivedOffset = 128; // 4.1
     private const int SegsOutOffset = 136;       // 4.2
     private const int SegsInOffset = 140;        // 4.2
     private const int NotSentBytesOffset = 144;  // 4.6
@@ -53,6 +54,7 @@ internal static class TcpInfoReader
             NotSentBytes = U32(raw, NotSentBytesOffset),
             DataSegmentsIn = U32(raw, DataSegsInOffset),
             DataSegmentsOut = U32(raw, DataSegsOutOffset),
+            BytesReceived = raw.Length >= BytesReceivedOffset + 8 ? (long)MemoryMarshal.Read<ulong>(raw[BytesReceivedOffset..]) : 0,
             BytesSent = raw.Length >= BytesSentOffset + 8 ? (long)MemoryMarshal.Read<ulong>(raw[BytesSentOffset..]) : 0,
         };
         return true;

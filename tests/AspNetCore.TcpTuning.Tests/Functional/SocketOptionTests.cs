@@ -72,6 +72,23 @@ public sealed class SocketOptionTests
     }
 
     [LinuxFact]
+    public async Task TcpConnectionInfo_ClientBytesReceived_MatchesServerBytesSent()
+    {
+        await using var server = await TuningTestServer.StartAsync(s_twoEndpoints);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var client = await Testing.WriteWriteReadClient.ConnectAsync(server.AddressOn("127.0.0.2"), cancellationToken: timeout.Token);
+
+        // Two independent readings of one response: what the client's kernel received, what the server's kernel sent.
+        Assert.Equal(200, (await client.GetAsync("/tcpinfo?full", timeout.Token)).StatusCode);
+        Assert.True(TcpConnectionInfo.TryRead(client.Socket, out var clientInfo));
+        var serverBytesSent = long.Parse(System.Text.Encoding.ASCII.GetString((await client.GetAsync("/tcpinfo?full", timeout.Token)).Body).Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+
+        Assert.True(clientInfo.BytesReceived > 0);
+        Assert.Equal(serverBytesSent, clientInfo.BytesReceived);
+        Assert.InRange(clientInfo.DataSegmentsIn, 1, 2);
+    }
+
+    [LinuxFact]
     public async Task NamedEndpoint_Feature_ReportsNameAndAppliedKeys()
     {
         await using var server = await TuningTestServer.StartAsync(s_twoEndpoints);
