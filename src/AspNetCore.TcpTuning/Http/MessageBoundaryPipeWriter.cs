@@ -171,8 +171,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
             return StartAndWriteAsync(source, cancellationToken);
         }
 
-        CopyHeld(source.Span);
-        return FlushIfDueAsync(cancellationToken);
+        return CopyHeld(source.Span) ? FlushNowAsync(cancellationToken) : HeldResult(cancellationToken);
     }
 
     public override void CancelPendingFlush() => _inner.Writer.CancelPendingFlush();
@@ -274,8 +273,9 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
     {
         // Start the response as Kestrel's first write would (OnStarting, headers, framing), without flushing it.
         await _inner.StartAsync(cancellationToken).ConfigureAwait(false);
-        CopyHeld(source.Span);
-        return await FlushIfDueAsync(cancellationToken).ConfigureAwait(false);
+        return CopyHeld(source.Span)
+            ? await FlushNowAsync(cancellationToken).ConfigureAwait(false)
+            : await HeldResult(cancellationToken).ConfigureAwait(false);
     }
 
     private async ValueTask<FlushResult> StartAndFlushIfDueAsync(CancellationToken cancellationToken)
@@ -284,7 +284,8 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
         return await FlushIfDueAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private void CopyHeld(ReadOnlySpan<byte> source)
+    /// <summary>Copies <paramref name="source"/> into Kestrel's buffer and holds it; returns whether a flush is due.</summary>
+    private bool CopyHeld(ReadOnlySpan<byte> source)
     {
         lock (_sync)
         {
@@ -301,8 +302,19 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
 
             _bodyBytes += total;
             NoteHeld(total);
+            return IsFlushDue();
         }
     }
+
+    // Whether the CompletesBody rule applies is decided by the caller; this is the threshold and the delay. Under _sync.
+    private bool IsFlushDue()
+        => _held >= _policy.FlushThreshold
+            || (_held > 0 && _timeProvider.GetElapsedTime(_oldestHeldTimestamp) >= _policy.MaxFlushDelay);
+
+    private static ValueTask<FlushResult> HeldResult(CancellationToken cancellationToken)
+        => cancellationToken.IsCancellationRequested
+            ? ValueTask.FromCanceled<FlushResult>(cancellationToken)
+            : new ValueTask<FlushResult>(new FlushResult(isCanceled: false, isCompleted: false));
 
     // Whether the body is complete once another `additional` bytes are written: only a declared Content-Length says so.
     private bool CompletesBody(long additional)
@@ -315,17 +327,13 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
             return ValueTask.FromCanceled<FlushResult>(cancellationToken);
         }
 
+        bool due;
         lock (_sync)
         {
-            var due = _held >= _policy.FlushThreshold
-                || (_held > 0 && _timeProvider.GetElapsedTime(_oldestHeldTimestamp) >= _policy.MaxFlushDelay);
-            if (!due)
-            {
-                return new ValueTask<FlushResult>(new FlushResult(isCanceled: false, isCompleted: false));
-            }
+            due = IsFlushDue();
         }
 
-        return FlushNowAsync(cancellationToken);
+        return due ? FlushNowAsync(cancellationToken) : HeldResult(cancellationToken);
     }
 
     // Called under _sync.

@@ -1,3 +1,5 @@
+using System.IO.Pipelines;
+
 namespace AspNetCore.TcpTuning.Http;
 
 /// <summary>
@@ -32,8 +34,13 @@ internal sealed class MessageBoundaryStream : Stream
         set => throw new NotSupportedException();
     }
 
-    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-        => await _writer.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        var write = _writer.WriteAsync(buffer, cancellationToken);
+        return write.IsCompletedSuccessfully ? default : AwaitWrite(write);
+
+        static async ValueTask AwaitWrite(ValueTask<FlushResult> write) => await write.ConfigureAwait(false);
+    }
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
         => WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
