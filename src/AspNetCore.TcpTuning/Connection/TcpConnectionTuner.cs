@@ -71,7 +71,7 @@ internal sealed class TcpConnectionTuner
             ? new QuickAckController(socket, profile.QuickAck, _writer, _metrics)
             : null;
 
-        // Cork: this connection's sends go through a pump of ours, which corks around them (innermost, beneath TLS).
+        // Cork: this connection's sends go through a pump of ours, which holds partial segments within a message (innermost, beneath TLS).
         // Its writer also tells the QuickAck controller about writes, so the output is wrapped once, not twice.
         CorkingSendPump? cork = null;
         if ((quickAck is not null || profile.Cork) && connection.Transport is { } transport)
@@ -80,7 +80,7 @@ internal sealed class TcpConnectionTuner
             var output = transport.Output;
             if (profile.Cork && _corkReleaser is not null)
             {
-                cork = new CorkingSendPump(socket, output, _maxWriteBufferSize, _writer, _metrics, _corkReleaser, _timeProvider, quickAck);
+                cork = new CorkingSendPump(socket, output, _maxWriteBufferSize, _metrics, _corkReleaser, _timeProvider, quickAck);
                 output = cork.Output;
             }
             else if (quickAck is not null)

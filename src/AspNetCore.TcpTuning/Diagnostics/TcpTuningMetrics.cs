@@ -25,9 +25,9 @@ internal sealed class TcpTuningMetrics
         _quickAckRearms = meter.CreateCounter<long>(
             "tcp_tuning.quickack.rearms", unit: "{call}", description: "TCP_QUICKACK re-arms issued to avoid a delayed-ACK stall.");
         _corks = meter.CreateCounter<long>(
-            "tcp_tuning.cork.corks", unit: "{cork}", description: "Times a message's sends were corked (messages that leave in one send never are).");
+            "tcp_tuning.cork.corks", unit: "{cork}", description: "Messages whose partial segments were held between sends (messages that leave in one send never are).");
         _corkSafetyReleases = meter.CreateCounter<long>(
-            "tcp_tuning.cork.safety_releases", unit: "{release}", description: "Corks released by the safety net because no message end was marked in time.");
+            "tcp_tuning.cork.safety_releases", unit: "{release}", description: "Held partial segments sent by the safety net because no message end was marked in time.");
     }
 
     public void ConnectionTuned(string? endpointName)

@@ -1,6 +1,6 @@
 namespace AspNetCore.TcpTuning.Platform;
 
-/// <summary>The socket options this library sets, independent of the operating system.</summary>
+/// <summary>The socket options this library sets, and the TCP capabilities it relies on, independent of the operating system.</summary>
 internal enum TcpOption
 {
     NoDelay,

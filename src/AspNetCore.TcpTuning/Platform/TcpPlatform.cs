@@ -14,7 +14,6 @@ internal sealed class TcpPlatform
     private const int IPPROTO_TCP = 6;
     private const int IP_TOS = 1;
 
-    private const int LinuxTcpCork = 3;
     private const int LinuxTcpDeferAccept = 9;
     private const int LinuxTcpQuickAck = 12;
     private const int LinuxTcpCongestion = 13;
@@ -23,7 +22,6 @@ internal sealed class TcpPlatform
     private const int LinuxTcpNotSentLowat = 25;
     private const int LinuxIpv6TClass = 67;
 
-    private const int BsdTcpNoPush = 4;
     private const int DarwinTcpNotSentLowat = 0x201;
     private const int DarwinIpv6TClass = 36;
     private const int FreeBsdIpv6TClass = 61;
@@ -42,8 +40,9 @@ internal sealed class TcpPlatform
         TcpOption.NoDelay or TcpOption.SendBufferSize or TcpOption.ReceiveBufferSize or TcpOption.Linger or TcpOption.KeepAlive => true,
         TcpOption.KeepAliveIdle or TcpOption.KeepAliveInterval or TcpOption.KeepAliveCount => Kind is not TcpPlatformKind.Other,
         TcpOption.TypeOfService => Kind is TcpPlatformKind.Linux or TcpPlatformKind.MacOS or TcpPlatformKind.FreeBsd,
-        // macOS does not push the held tail when TCP_NOPUSH is cleared (only on the next write): no cork there.
-        TcpOption.Cork => Kind is TcpPlatformKind.Linux or TcpPlatformKind.FreeBsd,
+        // Not a socket option: the send pump holds partial segments itself and needs the segment size from TCP_INFO,
+        // read here only on Linux. (The kernel's TCP_CORK was measured and dropped: see CorkingSendPump.)
+        TcpOption.Cork => Kind is TcpPlatformKind.Linux,
         TcpOption.NotSentLowWatermark => Kind is TcpPlatformKind.Linux or TcpPlatformKind.MacOS,
         TcpOption.QuickAck or TcpOption.UserTimeout or TcpOption.CongestionControl or TcpOption.DeferAccept or TcpOption.FastOpenQueueLength
             => Kind is TcpPlatformKind.Linux,
@@ -57,8 +56,6 @@ internal sealed class TcpPlatform
         name = (Kind, option) switch
         {
             (TcpPlatformKind.Linux, TcpOption.QuickAck) => LinuxTcpQuickAck,
-            (TcpPlatformKind.Linux, TcpOption.Cork) => LinuxTcpCork,
-            (TcpPlatformKind.FreeBsd, TcpOption.Cork) => BsdTcpNoPush,
             (TcpPlatformKind.Linux, TcpOption.UserTimeout) => LinuxTcpUserTimeout,
             (TcpPlatformKind.Linux, TcpOption.NotSentLowWatermark) => LinuxTcpNotSentLowat,
             (TcpPlatformKind.MacOS, TcpOption.NotSentLowWatermark) => DarwinTcpNotSentLowat,

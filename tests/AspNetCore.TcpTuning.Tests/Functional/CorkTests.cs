@@ -49,7 +49,7 @@ public sealed class CorkTests
         var cork = await SegmentsAsync(server.AddressOn(CorkHost), "/pieces?n=64&delayMs=1");
 
         Assert.True(bare.Segments > 10, $"bare: {bare.Segments} segments for {bare.Bytes} bytes; the control should show partial segments");
-        // At most one partial segment more than the minimum: a message's first send goes out before it is corked.
+        // At most one partial segment more than the minimum: a message's first send leaves whole, before anything is held.
         Assert.True(cork.Segments <= cork.Minimum + 1, $"cork: {cork.Segments} segments for {cork.Bytes} bytes, minimum {cork.Minimum}");
     }
 
@@ -90,7 +90,7 @@ public sealed class CorkTests
         await ReceiveUntilAsync(socket, "slow", TimeSpan.FromSeconds(5), received);
         var secondEnded = System.Diagnostics.Stopwatch.GetElapsedTime(started);
 
-        // The first response is 32 sends a millisecond apart, so it is corked; the second takes 500 ms after it. A tail
+        // The first response is 32 writes a millisecond apart, so its partial segments are held; the second takes 500 ms after it. A tail
         // held until the next send would arrive with the second response; it must arrive long before (wide margin).
         // (A gap over 10 ms between two writes may let the safety net release mid-response; OneSendMessages_NeverCorked
         // and the end-of-message marking keep the end itself honest.)
@@ -108,8 +108,8 @@ public sealed class CorkTests
 
         await socket.SendAsync(Encoding.ASCII.GetBytes("GET /stall HTTP/1.1\r\nHost: x\r\n\r\n"));
 
-        // The handler writes two pieces, then waits 1 s: the second is corked. The kernel would hold it 200 ms;
-        // the safety net releases it within milliseconds.
+        // The handler writes two pieces, then waits 1 s: the second is held (less than a segment, no end marked);
+        // the safety net sends it within milliseconds, not when the handler returns.
         await ReceiveUntilAsync(socket, "second", TimeSpan.FromMilliseconds(150));
         Assert.True(metrics["tcp_tuning.cork.safety_releases"] >= 1);
     }
