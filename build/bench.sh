@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the side-by-side benchmark (bare Kestrel against the library's settings) and writes docs/benchmarks.md.
-# Installs what it needs (wrk, iproute2) when run as root on Debian; builds the LD_PRELOAD send counter.
+# Installs what it needs (wrk, iproute2, a C compiler, nginx) when run as root on Debian; builds the LD_PRELOAD send counter.
 # Extra arguments go to the benchmark: --rounds N, --requests N, --wrk-seconds N, --out FILE.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +10,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   command -v wrk >/dev/null 2>&1 || missing+=(wrk)
   command -v ip >/dev/null 2>&1 || missing+=(iproute2)
   command -v cc >/dev/null 2>&1 || missing+=(gcc libc6-dev)
+  [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
   if [ ${#missing[@]} -gt 0 ]; then
     apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null
   fi

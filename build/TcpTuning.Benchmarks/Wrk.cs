@@ -21,10 +21,21 @@ internal sealed partial class Wrk(string path)
         return null;
     }
 
-    public async Task<double> RunAsync(Uri url, int seconds, int connections = 32, string? script = null, string? scriptArguments = null)
+    /// <param name="url">The target.</param>
+    /// <param name="seconds">How long wrk runs.</param>
+    /// <param name="connections">wrk's connections.</param>
+    /// <param name="script">A wrk Lua script, or null.</param>
+    /// <param name="scriptArguments">The script's arguments.</param>
+    /// <param name="networkNamespace">Runs wrk inside this network namespace (<c>ip netns exec</c>), or null.</param>
+    public async Task<double> RunAsync(Uri url, int seconds, int connections = 32, string? script = null, string? scriptArguments = null, string? networkNamespace = null)
     {
         var arguments = $"-t1 -c{connections} -d{seconds}s {(script is null ? "" : $"-s {script} ")}{url}{(scriptArguments is null ? "" : $" -- {scriptArguments}")}";
-        using var process = Process.Start(new ProcessStartInfo(path, arguments) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        var start = networkNamespace is null
+            ? new ProcessStartInfo(path, arguments)
+            : new ProcessStartInfo("ip", $"netns exec {networkNamespace} {path} {arguments}");
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        using var process = Process.Start(start)!;
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(seconds + 30));
         var output = await process.StandardOutput.ReadToEndAsync(timeout.Token);
         await process.WaitForExitAsync(timeout.Token);
