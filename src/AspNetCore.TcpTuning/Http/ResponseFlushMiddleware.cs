@@ -28,22 +28,30 @@ internal sealed class ResponseFlushMiddleware
 
     public Task Invoke(HttpContext context)
     {
-        if (context.Features.Get<IHttpUpgradeFeature>()?.IsUpgradableRequest == true
-            || context.Features.Get<IHttpExtendedConnectFeature>()?.IsExtendedConnect == true
-            || context.Features.Get<IHttpResponseBodyFeature>() is not { } responseBody)
+        // The non-generic indexer: IFeatureCollection.Get<T> is a generic interface call, measurably slower per request.
+        var features = context.Features;
+
+        // The connection layer hands over the endpoint's policy; connections it did not tune (Unix sockets) use the defaults.
+        var connection = features[typeof(ITcpTuningFeature)] as TcpTuningConnectionFeature;
+        var policy = connection?.Profile.ResponseFlush ?? _defaults;
+        var holds = policy.Mode != ResponseFlushMode.PerWrite || _routes.AnyRouteHoldsWrites;
+
+        // Kestrel's behaviour, no route asks for more, and no send side to tell: nothing to do.
+        if (!holds && connection?.Cork is null)
         {
             return _next(context);
         }
 
-        // The connection layer hands over the endpoint's policy; connections it did not tune (Unix sockets) use the defaults.
-        var connection = context.Features.Get<ITcpTuningFeature>() as TcpTuningConnectionFeature;
-        var policy = connection?.Profile.ResponseFlush ?? _defaults;
+        if ((features[typeof(IHttpUpgradeFeature)] as IHttpUpgradeFeature)?.IsUpgradableRequest == true
+            || (features[typeof(IHttpExtendedConnectFeature)] as IHttpExtendedConnectFeature)?.IsExtendedConnect == true
+            || features[typeof(IHttpResponseBodyFeature)] is not IHttpResponseBodyFeature responseBody)
+        {
+            return _next(context);
+        }
 
         // Cork: the send side needs the message boundaries of HTTP/1.x responses (never HTTP/2: streams interleave).
         var cork = connection?.Cork is { } control && HttpProtocol.IsHttp11(context.Request.Protocol) ? control : null;
-
-        // Kestrel's behaviour, and no route asks for more: nothing to wrap.
-        if (policy.Mode == ResponseFlushMode.PerWrite && !_routes.AnyRouteHoldsWrites)
+        if (!holds)
         {
             return cork is null ? _next(context) : InvokeMarkingMessage(context, cork);
         }
@@ -67,20 +75,20 @@ internal sealed class ResponseFlushMiddleware
     private async Task InvokeCore(HttpContext context, IHttpResponseBodyFeature originalResponseBody, TcpTuningConnectionFeature? connection, ResponseFlushPolicy policy, ITcpCorkControl? cork)
     {
         // Only a request that can have a body can be read while response bytes are held.
-        var canHaveBody = context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody != false;
+        var canHaveBody = (context.Features[typeof(IHttpRequestBodyDetectionFeature)] as IHttpRequestBodyDetectionFeature)?.CanHaveBody != false;
         var originalRequestBody = canHaveBody ? context.Request.Body : null;
-        var originalRequestPipe = canHaveBody ? context.Features.Get<IRequestBodyPipeFeature>() : null;
+        var originalRequestPipe = canHaveBody ? context.Features[typeof(IRequestBodyPipeFeature)] : null;
 
         // HTTP/1.x: one response at a time per connection, so its state is reused; HTTP/2 streams run concurrently.
         var reusable = connection is not null && !HttpProtocol.IsHttp2(context.Request.Protocol) && !HttpProtocol.IsHttp3(context.Request.Protocol);
         var state = (reusable ? connection!.TakeResponseFlushState() : null) ?? new ResponseFlushState(_timeProvider, _sweeper);
         state.Initialize(context, originalResponseBody, policy, canHaveBody);
         var writer = state.ResponseBody.BoundaryWriter;
-        context.Features.Set<IHttpResponseBodyFeature>(state.ResponseBody);
+        context.Features[typeof(IHttpResponseBodyFeature)] = state.ResponseBody;
         if (canHaveBody)
         {
             context.Request.Body = state.RequestBody.Body;
-            context.Features.Set<IRequestBodyPipeFeature>(state.RequestBody);
+            context.Features[typeof(IRequestBodyPipeFeature)] = state.RequestBody;
         }
 
         cork?.BeginMessage();
@@ -115,11 +123,11 @@ internal sealed class ResponseFlushMiddleware
                 cork?.EndMessage(atNextFlush: true);
             }
 
-            context.Features.Set(originalResponseBody);
+            context.Features[typeof(IHttpResponseBodyFeature)] = originalResponseBody;
             if (canHaveBody)
             {
                 context.Request.Body = originalRequestBody!;
-                context.Features.Set(originalRequestPipe);
+                context.Features[typeof(IRequestBodyPipeFeature)] = originalRequestPipe;
             }
             if (reusable)
             {
