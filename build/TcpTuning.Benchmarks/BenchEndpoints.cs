@@ -6,6 +6,9 @@ internal static class BenchEndpoints
     public const string VethHost = "10.203.0.1";
     public const string VethClient = "10.203.0.2";
 
+    /// <summary>A second bare Kestrel endpoint on the veth address: the A/A control of the throughput table there.</summary>
+    public const int VethControlPort = 18089;
+
     /// <summary>Loopback endpoints: name, address, QuickAck, ResponseFlush (null: bare Kestrel).</summary>
     public static readonly (string Name, string Host, string? QuickAck, string? ResponseFlush)[] Loopback =
     [
@@ -49,6 +52,7 @@ internal static class BenchEndpoints
         if (veth)
         {
             settings["Kestrel:Endpoints:Veth:Url"] = $"http://{VethHost}:{Veth[0].Port}";
+            settings["Kestrel:Endpoints:VethControl:Url"] = $"http://{VethHost}:{VethControlPort}";
         }
 
         return settings;
