@@ -1,4 +1,5 @@
 using System.IO.Pipelines;
+using AspNetCore.TcpTuning.Connection;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -28,6 +29,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
     private HttpContext _context = null!;
     private IHttpResponseBodyFeature _inner = null!;
     private ResponseFlushPolicy _policy = null!;
+    private ITcpCorkControl? _cork;
 
     private Decision _decision;
     private bool _bufferingDisabled;
@@ -46,11 +48,12 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
     }
 
     /// <summary>Starts a response; the writer is reused for the next response of an HTTP/1.x connection.</summary>
-    public void Initialize(HttpContext context, IHttpResponseBodyFeature inner, ResponseFlushPolicy policy)
+    public void Initialize(HttpContext context, IHttpResponseBodyFeature inner, ResponseFlushPolicy policy, ITcpCorkControl? cork)
     {
         lock (_sync)
         {
             _context = context;
+            _cork = cork;
             _inner = inner;
             _policy = policy;
             _decision = Decision.Undecided;
@@ -141,6 +144,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
         // The last byte of a Content-Length body is in: the message is complete.
         if (CompletesBody(0))
         {
+            _cork?.EndMessage(atNextFlush: true);
             return FlushNowAsync(cancellationToken);
         }
 
@@ -157,6 +161,8 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
 
         if (CompletesBody(source.Length))
         {
+            // The send side learns the end now, not when the handler returns: the flush below carries the last byte.
+            _cork?.EndMessage(atNextFlush: true);
             // Kestrel writes (and on a first write, starts the response with) these bytes and flushes what is held too.
             lock (_sync)
             {

@@ -1,4 +1,5 @@
 using System.IO.Pipelines;
+using AspNetCore.TcpTuning.Connection;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -18,10 +19,10 @@ internal sealed class MessageBoundaryResponseBodyFeature : IHttpResponseBodyFeat
     public MessageBoundaryResponseBodyFeature(TimeProvider timeProvider, HeldResponseSweeper sweeper) => _writer = new MessageBoundaryPipeWriter(timeProvider, sweeper);
 
     /// <summary>Takes over <paramref name="inner"/> for one response.</summary>
-    public void Initialize(HttpContext context, IHttpResponseBodyFeature inner, ResponseFlushPolicy policy)
+    public void Initialize(HttpContext context, IHttpResponseBodyFeature inner, ResponseFlushPolicy policy, ITcpCorkControl? cork)
     {
         _inner = inner;
-        _writer.Initialize(context, inner, policy);
+        _writer.Initialize(context, inner, policy, cork);
         if (_stream is not null && !ReferenceEquals(_stream.Inner, inner.Stream))
         {
             _stream = null;

@@ -1,3 +1,4 @@
+using AspNetCore.TcpTuning.Connection;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -19,9 +20,9 @@ internal sealed class ResponseFlushState : IDisposable
 
     public FlushBeforeReadRequestBodyFeature RequestBody { get; }
 
-    public void Initialize(HttpContext context, IHttpResponseBodyFeature responseBody, ResponseFlushPolicy policy, bool canHaveBody)
+    public void Initialize(HttpContext context, IHttpResponseBodyFeature responseBody, ResponseFlushPolicy policy, ITcpCorkControl? cork, bool canHaveBody)
     {
-        ResponseBody.Initialize(context, responseBody, policy);
+        ResponseBody.Initialize(context, responseBody, policy, cork);
         if (canHaveBody)
         {
             RequestBody.Initialize(context.Request.Body, context.Request.BodyReader);

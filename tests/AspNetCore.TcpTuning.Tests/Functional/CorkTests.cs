@@ -114,6 +114,24 @@ public sealed class CorkTests
         Assert.True(metrics["tcp_tuning.cork.safety_releases"] >= 1);
     }
 
+    [LinuxFact]
+    public async Task ContentLengthBodyComplete_EndMarkedAtTheLastWrite_NotWhenHandlerReturns()
+    {
+        await using var server = await StartAsync();
+        await WarmUpAsync(server);
+        using var metrics = new MetricTotals(server.App.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
+        using var socket = await ConnectRawAsync(server.AddressOn(CorkBoundaryHost));
+
+        // Three flushed writes of a Content-Length body (loopback's MSS is 64 KiB, so the second and third are held),
+        // then the handler waits 300 ms. The write that completes the body marks the end: the tail leaves with it. Were
+        // the end marked only when the handler returns, the safety net would have to send it, and would count it.
+        await socket.SendAsync(Encoding.ASCII.GetBytes("GET /complete-then-wait HTTP/1.1\r\nHost: x\r\n\r\n"));
+        await ReceiveUntilAsync(socket, "END", TimeSpan.FromMilliseconds(250));
+
+        Assert.True(metrics["tcp_tuning.cork.corks"] >= 1, "the response should have held bytes (the case under test)");
+        Assert.Equal(0, metrics["tcp_tuning.cork.safety_releases"]);
+    }
+
     [LinuxTheory]
     [InlineData(BareHost)]
     [InlineData(CorkHost)]
@@ -271,6 +289,19 @@ public sealed class CorkTests
             await Task.Delay(20);
             await context.Response.WriteAsync("second\n");
             await Task.Delay(1000, context.RequestAborted);
+        });
+        app.MapGet("/complete-then-wait", async (HttpContext context) =>
+        {
+            byte[][] pieces = [Encoding.ASCII.GetBytes(new string('a', 999) + "\n"), Encoding.ASCII.GetBytes(new string('b', 999) + "\n"), Encoding.ASCII.GetBytes(new string('c', 996) + "END\n")];
+            context.Response.ContentLength = pieces.Sum(p => p.Length);
+            foreach (var piece in pieces)
+            {
+                await context.Response.Body.WriteAsync(piece);
+                await context.Response.Body.FlushAsync();
+                await Task.Yield();
+            }
+
+            await Task.Delay(300, context.RequestAborted);
         });
         app.MapGet("/throw", async (HttpContext context) =>
         {
