@@ -62,7 +62,8 @@ try
     var pipelineScript = Path.Combine(AppContext.BaseDirectory, "pipeline.lua");
 
     var latencyModes = BenchEndpoints.Loopback.Where(e => e.Name == "bare Kestrel" || e.ResponseFlush == "PerWrite").ToArray();
-    var flushModes = BenchEndpoints.Loopback.Where(e => e.QuickAck is null || e.Name is "Adaptive" || e.ResponseFlush == "MessageBoundary").ToArray();
+    // "Default" (QuickAck Default, PerWrite) is the tuned process with no connection wrappers: the control for "Adaptive".
+    var flushModes = BenchEndpoints.Loopback.Where(e => e.QuickAck is null || e.Name is "Default" or "Adaptive" || e.ResponseFlush == "MessageBoundary").ToArray();
     // The ceiling of what holding writes can give: bare Kestrel with a handler that buffers in Kestrel itself.
     var chattyModes = flushModes.Append((Name: Ceiling, Host: "127.0.0.10", QuickAck: (string?)null, ResponseFlush: (string?)null)).ToArray();
     var split = latencyModes.ToDictionary(m => m.Name, _ => new List<RunResult>());
@@ -259,7 +260,7 @@ try
         }
         else
         {
-            report.AppendLine(inv, $"`wrk -t1 -c32 -d{options.WrkSeconds}s`, pipelining with `build/TcpTuning.Benchmarks/pipeline.lua` (16 requests per write). wrk and the server share the 2 cores.");
+            report.AppendLine(inv, $"`wrk -t1 -c32 -d{options.WrkSeconds}s`, pipelining with `build/TcpTuning.Benchmarks/pipeline.lua` (16 requests per write). wrk and the server share the 2 cores. \"Default\" (QuickAck `Default`, `PerWrite`) runs in the tuned server with no connection-layer wrappers: next to \"Adaptive\" it separates the cost of the wrappers from that of the process.");
             foreach (var (scenario, _, _, modes) in wrkScenarios)
             {
                 report.AppendLine().AppendLine(inv, $"### {scenario}").AppendLine();

@@ -68,7 +68,8 @@ internal sealed class CorkingSendPump : ITcpCorkControl
         _timeProvider = timeProvider;
         // Kestrel's MaxWriteBufferSize (null: unlimited) bounds this pipe as it bounds Kestrel's own.
         var pause = Math.Max(0, maxBufferedBytes);
-        _pipe = new Pipe(new PipeOptions(pauseWriterThreshold: pause, resumeWriterThreshold: pause / 2, useSynchronizationContext: false));
+        // The pump wakes like Kestrel's own senders, in batches (SendScheduler), not one thread-pool item per flush.
+        _pipe = new Pipe(new PipeOptions(readerScheduler: SendScheduler.Next(), pauseWriterThreshold: pause, resumeWriterThreshold: pause / 2, useSynchronizationContext: false));
         Output = new CorkingPipeWriter(_pipe.Writer, this);
     }
 
