@@ -46,11 +46,16 @@ public sealed class CorkTests
         await using var server = await StartAsync();
 
         var bare = await SegmentsAsync(server.AddressOn(BareHost), "/pieces?n=64&delayMs=1");
+        using var metrics = new MetricTotals(server.App.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
         var cork = await SegmentsAsync(server.AddressOn(CorkHost), "/pieces?n=64&delayMs=1");
+        var safetyReleases = metrics["tcp_tuning.cork.safety_releases"];
 
         Assert.True(bare.Segments > 10, $"bare: {bare.Segments} segments for {bare.Bytes} bytes; the control should show partial segments");
-        // At most one partial segment more than the minimum: a message's first send leaves whole, before anything is held.
-        Assert.True(cork.Segments <= cork.Minimum + 1, $"cork: {cork.Segments} segments for {cork.Bytes} bytes, minimum {cork.Minimum}");
+        // At most one partial segment more than the minimum: a message's first send leaves whole, before anything is
+        // held. A 1 ms delay that oversleeps 10 ms on a loaded machine lets the safety net send a partial segment; each
+        // such release is counted, and allowed for.
+        Assert.True(cork.Segments <= cork.Minimum + 1 + safetyReleases, $"cork: {cork.Segments} segments for {cork.Bytes} bytes, minimum {cork.Minimum}, safety releases {safetyReleases}");
+        Assert.True(safetyReleases <= 3, $"{safetyReleases} safety releases: the holding under test barely happened");
     }
 
     [LinuxFact]
@@ -119,17 +124,27 @@ public sealed class CorkTests
     {
         await using var server = await StartAsync();
         await WarmUpAsync(server);
-        using var metrics = new MetricTotals(server.App.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
-        using var socket = await ConnectRawAsync(server.AddressOn(CorkBoundaryHost));
+        var meters = server.App.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
 
-        // Three flushed writes of a Content-Length body (loopback's MSS is 64 KiB, so the second and third are held),
-        // then the handler waits 300 ms. The write that completes the body marks the end: the tail leaves with it. Were
-        // the end marked only when the handler returns, the safety net would have to send it, and would count it.
-        await socket.SendAsync(Encoding.ASCII.GetBytes("GET /complete-then-wait HTTP/1.1\r\nHost: x\r\n\r\n"));
-        await ReceiveUntilAsync(socket, "END", TimeSpan.FromMilliseconds(250));
+        // Three flushed writes of a Content-Length body (loopback's MSS is 64 KiB, so a write the pump sends on its own
+        // after the first is held), then the handler waits 300 ms. The write that completes the body marks the end: the
+        // tail leaves with it. Were the end marked only when the handler returns, the safety net would have to send it,
+        // and would count it. Whether the pump sees the writes apart (and holds) depends on scheduling, so the case is
+        // tried until it happens, a bounded number of times.
+        for (var attempt = 0; attempt < 10; attempt++)
+        {
+            using var metrics = new MetricTotals(meters);
+            using var socket = await ConnectRawAsync(server.AddressOn(CorkBoundaryHost));
+            await socket.SendAsync(Encoding.ASCII.GetBytes("GET /complete-then-wait HTTP/1.1\r\nHost: x\r\n\r\n"));
+            await ReceiveUntilAsync(socket, "END", TimeSpan.FromMilliseconds(250));
+            if (metrics["tcp_tuning.cork.corks"] >= 1)
+            {
+                Assert.Equal(0, metrics["tcp_tuning.cork.safety_releases"]);
+                return;
+            }
+        }
 
-        Assert.True(metrics["tcp_tuning.cork.corks"] >= 1, "the response should have held bytes (the case under test)");
-        Assert.Equal(0, metrics["tcp_tuning.cork.safety_releases"]);
+        Assert.Fail("In 10 attempts the pump never held bytes: the case under test did not occur.");
     }
 
     [LinuxTheory]
