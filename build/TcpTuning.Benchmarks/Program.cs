@@ -40,7 +40,7 @@ if (args.Length > 0 && args[0] == "client")
     var summary = LatencySummary.From(latencies);
     var segments = (after.DataSegmentsIn - before.DataSegmentsIn) / (double)count;
     var bytes = (after.BytesReceived - before.BytesReceived) / (double)count;
-    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{summary.P50.TotalMilliseconds} {summary.Max.TotalMilliseconds} {segments} {bytes}"));
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{summary.P50.TotalMilliseconds} {summary.Max.TotalMilliseconds} {segments} {bytes} {summary.P99.TotalMilliseconds}"));
     return 0;
 }
 
@@ -73,12 +73,13 @@ try
     var vethSegments = new Dictionary<(string Scenario, string Mode), List<double>>();
     var vethSends = new Dictionary<(string Scenario, string Mode), List<double>>();
     var progress = new Dictionary<string, List<(double FirstByte, double Elapsed, double Sends)>>();
-    var corkRuns = new Dictionary<(string Path, string Mode), List<(double Segments, double Bytes, double P50, double Max)>>();
+    var corkRuns = new Dictionary<(string Path, string Mode), List<(double Segments, double Bytes, double P50, double P99, double Max)>>();
     string[] corkPaths = ["/chatty-async", "/kib100", "/mib1"];
     string[] corkRpsPaths = ["/chatty-async", "/kib100"];
     var corkRps = new Dictionary<(string Path, string Mode), List<double>>();
     const string VethControl = "bare Kestrel (A/A control)";
-    var corkRpsConfigurations = BenchEndpoints.Veth.Select(v => (v.Name, v.Port)).Append((VethControl, BenchEndpoints.VethControlPort)).ToArray();
+    // nginx serves its bytes from a file, so its rate is a reference for the wire, not a like-for-like server comparison.
+    var corkRpsConfigurations = corkConfigurations.Append((VethControl, BenchEndpoints.VethControlPort)).ToArray();
     var wrkScenarios = new (string Name, string Path, string? Script, (string Name, string Host, string? QuickAck, string? ResponseFlush)[] Modes)[]
     {
         ("plaintext", "/plaintext", null, BenchEndpoints.Loopback),
@@ -140,7 +141,7 @@ try
                         corkRuns[(path, name)] = runs = [];
                     }
 
-                    runs.Add((measured[2], measured[3], measured[0], measured[1]));
+                    runs.Add((measured[2], measured[3], measured[0], measured[4], measured[1]));
                 }
             }
 
@@ -305,29 +306,29 @@ try
         }
         else
         {
-            report.AppendLine("Sequential GETs on one connection from inside the namespace (MTU 1500: 1448-byte payloads with timestamps). Each Kestrel response is written in small pieces with `await Task.Yield()` between them (chunked); nginx serves the same body sizes from files (Content-Length). Data segments and bytes per response come from the client's TCP_INFO (`tcpi_data_segs_in`, `tcpi_bytes_received`), the same way for every server; minimum = ceil(bytes per response / 1448). Latency is measured by the client (p50 and max over the run, median over rounds).");
+            report.AppendLine("Sequential GETs on one connection from inside the namespace (MTU 1500: 1448-byte payloads with timestamps). Each Kestrel response is written in small pieces with `await Task.Yield()` between them (chunked); nginx serves the same body sizes from files (Content-Length). Data segments and bytes per response come from the client's TCP_INFO (`tcpi_data_segs_in`, `tcpi_bytes_received`), the same way for every server; minimum = ceil(bytes per response / 1448). Latency is measured by the client (p50, p99 and max over the run, median over rounds).");
             if (nginx is null)
             {
                 report.AppendLine().AppendLine("nginx is not installed here, so it has no rows (`build/bench.sh` installs it when run as root).");
             }
 
             report.AppendLine();
-            report.AppendLine("| response | configuration | data segments | minimum | p50 ms | max ms |");
-            report.AppendLine("|---|---|---:|---:|---:|---:|");
+            report.AppendLine("| response | configuration | data segments | minimum | p50 ms | p99 ms | max ms |");
+            report.AppendLine("|---|---|---:|---:|---:|---:|---:|");
             foreach (var path in corkPaths)
             {
                 foreach (var (name, _) in corkConfigurations)
                 {
                     var runs = corkRuns[(path, name)];
                     var bytes = Median(runs.Select(r => r.Bytes));
-                    report.AppendLine(inv, $"| {CorkResponse(path)} | {name} | {Median(runs.Select(r => r.Segments)):F2} | {Math.Ceiling(bytes / 1448):F0} | {Median(runs.Select(r => r.P50)):F2} | {Median(runs.Select(r => r.Max)):F2} |");
+                    report.AppendLine(inv, $"| {CorkResponse(path)} | {name} | {Median(runs.Select(r => r.Segments)):F2} | {Math.Ceiling(bytes / 1448):F0} | {Median(runs.Select(r => r.P50)):F2} | {Median(runs.Select(r => r.P99)):F2} | {Median(runs.Select(r => r.Max)):F2} |");
                 }
             }
 
             if (corkRps.Count > 0)
             {
                 report.AppendLine().AppendLine("### Cork throughput across the veth pair").AppendLine();
-                report.AppendLine(inv, $"`wrk -t1 -c32 -d{options.WrkSeconds}s` run inside the namespace against the same endpoints (wrk and the server share the 2 cores). The A/A control is a second bare endpoint: with `await` between writes, how many writes share a send depends on timing, so this table is noisier than the loopback ones.");
+                report.AppendLine(inv, $"`wrk -t1 -c32 -d{options.WrkSeconds}s` run inside the namespace against the same endpoints (wrk and the server share the 2 cores). The A/A control is a second bare endpoint: with `await` between writes, how many writes share a send depends on timing, so this table is noisier than the loopback ones. nginx serves the same bytes from a file: its rate is a reference for the wire, not a like-for-like comparison of servers.");
                 report.AppendLine().AppendLine("| response | configuration | requests/s | ratio to bare |").AppendLine("|---|---|---:|---:|");
                 foreach (var path in corkRpsPaths)
                 {
