@@ -306,7 +306,7 @@ try
         }
         else
         {
-            report.AppendLine("Sequential GETs on one connection from inside the namespace (MTU 1500: 1448-byte payloads with timestamps). Each Kestrel response is written in small pieces with `await Task.Yield()` between them (chunked); nginx serves the same body sizes from files (Content-Length). Data segments and bytes per response come from the client's TCP_INFO (`tcpi_data_segs_in`, `tcpi_bytes_received`), the same way for every server; minimum = ceil(bytes per response / 1448). Latency is measured by the client (p50, p99 and max over the run, median over rounds).");
+            report.AppendLine("Sequential GETs on one connection from inside the namespace (MTU 1500: 1448-byte payloads with timestamps). Each Kestrel response is written in small pieces with `await Task.Yield()` between them (chunked); nginx serves the same body sizes from files (Content-Length). Data segments and bytes per response come from the client's TCP_INFO (`tcpi_data_segs_in`, `tcpi_bytes_received`), the same way for every server; minimum = ceil(bytes per response / 1448). Latency is measured by the client (p50, p99 and max over the run, median over rounds; with 50 requests per run, 20 for 1 MiB, p99 is the slowest request, as max is).");
             if (nginx is null)
             {
                 report.AppendLine().AppendLine("nginx is not installed here, so it has no rows (`build/bench.sh` installs it when run as root).");
