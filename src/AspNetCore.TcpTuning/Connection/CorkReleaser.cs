@@ -1,8 +1,8 @@
 namespace AspNetCore.TcpTuning.Connection;
 
 /// <summary>
-/// The safety net of <see cref="CorkingSendPump"/>: one server-wide timer, ticking only while some connection is
-/// corked, that releases corks idle longer than <see cref="CorkingSendPump.SafetyDelay"/> without a marked end.
+/// The safety net of <see cref="CorkingSendPump"/>: one server-wide timer, ticking only while some pump holds bytes,
+/// that has them sent when <see cref="CorkingSendPump.SafetyDelay"/> has passed since the last write without a marked end.
 /// </summary>
 internal sealed class CorkReleaser : IDisposable
 {
@@ -13,7 +13,7 @@ internal sealed class CorkReleaser : IDisposable
     public CorkReleaser(TimeProvider timeProvider)
         => _sweeper = new PeriodicSweeper<CorkingSendPump>(timeProvider, s_tick, static pump => pump.OnSweep());
 
-    /// <summary>Watches <paramref name="pump"/> while it is corked.</summary>
+    /// <summary>Watches <paramref name="pump"/> while it holds bytes.</summary>
     public void Watch(CorkingSendPump pump) => _sweeper.Watch(pump);
 
     public void Dispose() => _sweeper.Dispose();

@@ -18,13 +18,13 @@ namespace AspNetCore.TcpTuning.Connection;
 /// <para>
 /// This is what TCP_CORK does, done where the send is issued. The kernel's cork was measured first: around many small
 /// sends it costs far more than it saves on Linux 6.x (each corked send re-runs the transmit path, with BBR's pacing
-/// timer, against an ever larger queued skb: 0.2x to 0.45x bare Kestrel's requests per second across a veth pair),
+/// timer, against an ever larger queued skb: 0.18x to 0.45x bare Kestrel's requests per second across a veth pair),
 /// while holding the partial segment here gives the same segments with fewer sends and no setsockopt at all.
 /// </para>
 /// <para>
 /// The HTTP layer marks where messages begin and end through <see cref="ITcpCorkControl"/>; nothing is held outside a
 /// message (TLS handshakes, HTTP/2, upgraded connections). If an end is never marked, <see cref="CorkReleaser"/>
-/// sends the held bytes after <see cref="SafetyDelay"/> without a send, and that is counted. Kestrel's own sender is
+/// sends the held bytes <see cref="SafetyDelay"/> after the last write, and that is counted. Kestrel's own sender is
 /// left waiting on its pipe and is completed when this pump ends, so it shuts the socket down as it always does.
 /// </para>
 /// </remarks>
