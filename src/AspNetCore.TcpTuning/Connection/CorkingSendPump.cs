@@ -79,7 +79,7 @@ internal sealed class CorkingSendPump : ITcpCorkControl
     /// <summary>The connection's output, to install as <c>Transport.Output</c>.</summary>
     public PipeWriter Output { get; }
 
-    /// <summary>Whether held bytes have waited <see cref="SafetyDelay"/> since the last send.</summary>
+    /// <summary>Whether held bytes have waited <see cref="SafetyDelay"/> since the last write.</summary>
     private bool HeldTooLong => Volatile.Read(ref _heldSince) is var since && since != 0 && _timeProvider.GetElapsedTime(since) >= SafetyDelay;
 
     /// <summary>Completes when the pump has sent everything and handed the connection's end to Kestrel's sender.</summary>

@@ -32,7 +32,6 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
     private ITcpCorkControl? _cork;
 
     private Decision _decision;
-    private bool _bufferingDisabled;
     private bool _memoryOutstanding;
     private bool _ended;
     private long _held;
@@ -57,7 +56,6 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
             _inner = inner;
             _policy = policy;
             _decision = Decision.Undecided;
-            _bufferingDisabled = false;
             _memoryOutstanding = false;
             _ended = false;
             _watched = false;
@@ -195,7 +193,6 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
     {
         lock (_sync)
         {
-            _bufferingDisabled = true;
             _decision = Decision.PassThrough;
         }
     }
@@ -257,13 +254,9 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
 
     public void Dispose() => EndWithoutFlush();
 
+    // Only while undecided: DisableBuffering() decides PassThrough itself.
     private Decision Decide()
     {
-        if (_bufferingDisabled)
-        {
-            return Decision.PassThrough;
-        }
-
         // Server-sent events are a stream of messages: each write is one and must leave at once.
         var contentType = _context.Response.ContentType;
         if (contentType is not null && contentType.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase))
