@@ -10,9 +10,9 @@ namespace AspNetCore.TcpTuning.Connection;
 /// Owns the send side of a connection whose endpoint has <c>Cork</c> on: everything the connection writes (HTTP, or
 /// TLS records beneath it) goes through this pump, which issues the sends itself. Inside a message that takes more
 /// than one send, it sends only whole segments (multiples of the connection's MSS, from TCP_INFO) and holds the
-/// partial rest until more bytes come or the message ends; the send that carries the message's last byte carries the
-/// rest too. A message's first send leaves whole (the time to first byte is never held), and a message that leaves in
-/// one send is never held at all.
+/// partial rest until more bytes come, the HTTP layer pushes (an explicit flush, a server-sent event) or the message
+/// ends; the send that carries the message's last byte carries the rest too. As with TCP_CORK, the partial segment of
+/// a message's first send is held as well: a message that is complete by the time it is read leaves in one send.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -44,8 +44,10 @@ internal sealed class CorkingSendPump : ITcpCorkControl
     // Written on the connection's writing side, read by the pump.
     private long _written;
     private long _messageEnd = -1;
+    private long _pushedTo = -1;
     private volatile bool _inMessage;
     private volatile bool _endAtNextFlush;
+    private volatile bool _pushAtNextFlush;
     private volatile bool _releaseRequested;
     private volatile bool _watched;
 
@@ -54,7 +56,6 @@ internal sealed class CorkingSendPump : ITcpCorkControl
 
     // The pump's own state.
     private long _sent;
-    private int _sendsInMessage;
     private int _segmentSize = -1; // -1: to be read for the current message
     private bool _heldInMessage;
 
@@ -88,7 +89,21 @@ internal sealed class CorkingSendPump : ITcpCorkControl
     public void Start() => Completion = RunAsync();
 
     /// <inheritdoc />
-    public void BeginMessage() => _inMessage = true;
+    public void BeginMessage()
+    {
+        // HTTP/1.x responses are written one after another: whatever was written before this one began belongs to the
+        // previous message, even if its end was not marked (or was to be marked at a flush that never came).
+        if (_inMessage || _endAtNextFlush)
+        {
+            EndMessage(atNextFlush: false);
+        }
+
+        _pushAtNextFlush = false;
+        _inMessage = true;
+    }
+
+    /// <inheritdoc />
+    public void Push() => _pushAtNextFlush = true;
 
     /// <inheritdoc />
     public void EndMessage(bool atNextFlush)
@@ -99,6 +114,7 @@ internal sealed class CorkingSendPump : ITcpCorkControl
             return;
         }
 
+        _endAtNextFlush = false;
         MarkEnd();
         // Everything of the message may be written already, with its tail held: wake the pump to send it now. The
         // end is published with a full fence before this read, and the pump publishes _heldSince with one before it
@@ -146,6 +162,12 @@ internal sealed class CorkingSendPump : ITcpCorkControl
         {
             _endAtNextFlush = false;
             MarkEnd();
+        }
+        else if (_pushAtNextFlush)
+        {
+            // The flush that follows wakes the pump, which then sees the mark: no handshake needed, unlike an end.
+            _pushAtNextFlush = false;
+            Interlocked.Exchange(ref _pushedTo, Volatile.Read(ref _written));
         }
     }
 
@@ -197,8 +219,8 @@ internal sealed class CorkingSendPump : ITcpCorkControl
         var released = _releaseRequested;
         _releaseRequested = false;
 
-        // Outside a message, at its first send, or when a message end has been written: send everything.
-        if (!_inMessage || _sendsInMessage == 0 || Interlocked.Read(ref _messageEnd) > _sent)
+        // Outside a message, or when a message end or a push has been written: send everything.
+        if (!_inMessage || Interlocked.Read(ref _messageEnd) > _sent || Interlocked.Read(ref _pushedTo) > _sent)
         {
             StopHolding();
             return available;
@@ -286,14 +308,8 @@ internal sealed class CorkingSendPump : ITcpCorkControl
         _sent = end;
         if (containsEnd)
         {
-            // Bytes after the end belong to the next message and were its first send.
-            _sendsInMessage = messageEnd < end ? 1 : 0;
             _segmentSize = -1;
             _heldInMessage = false;
-        }
-        else if (_inMessage)
-        {
-            _sendsInMessage++;
         }
     }
 }

@@ -25,7 +25,7 @@ internal sealed class TcpTuningMetrics
         _quickAckRearms = meter.CreateCounter<long>(
             "tcp_tuning.quickack.rearms", unit: "{call}", description: "TCP_QUICKACK re-arms issued to avoid a delayed-ACK stall.");
         _corks = meter.CreateCounter<long>(
-            "tcp_tuning.cork.corks", unit: "{cork}", description: "Messages whose partial segments were held between sends (messages that leave in one send never are).");
+            "tcp_tuning.cork.corks", unit: "{cork}", description: "Messages whose partial segments the send side held back for more bytes or the message's end.");
         _corkSafetyReleases = meter.CreateCounter<long>(
             "tcp_tuning.cork.safety_releases", unit: "{release}", description: "Held partial segments sent by the safety net because no message end was marked in time.");
     }

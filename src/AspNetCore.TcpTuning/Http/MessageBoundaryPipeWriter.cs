@@ -67,8 +67,15 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
     private enum Decision
     {
         Undecided,
+
+        /// <summary>MessageBoundary: writes are held.</summary>
         Hold,
+
+        /// <summary>PerWrite: every write is flushed (a corking send side may still fill segments with them).</summary>
         PassThrough,
+
+        /// <summary>Server-sent events, or buffering disabled: every flush must reach the wire at once.</summary>
+        Stream,
     }
 
     /// <summary>Bytes written but not flushed by this policy.</summary>
@@ -136,6 +143,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
     {
         if (!Holding)
         {
+            TellSendSide(0);
             return _inner.Writer.FlushAsync(cancellationToken);
         }
 
@@ -154,6 +162,12 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
     {
         if (!Holding)
         {
+            if (_cork is not null)
+            {
+                TellSendSide(source.Length);
+                _bodyBytes += source.Length;
+            }
+
             return _inner.Writer.WriteAsync(source, cancellationToken);
         }
 
@@ -186,14 +200,22 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
 
     /// <summary>An explicit flush (<c>Response.Body.FlushAsync()</c>): honoured unless the policy says otherwise.</summary>
     public ValueTask<FlushResult> ExplicitFlushAsync(CancellationToken cancellationToken)
-        => !Holding || _policy.HonorExplicitFlush ? FlushNowAsync(cancellationToken) : FlushIfDueAsync(cancellationToken);
+    {
+        if (!Holding || _policy.HonorExplicitFlush)
+        {
+            _cork?.Push();
+            return FlushNowAsync(cancellationToken);
+        }
+
+        return FlushIfDueAsync(cancellationToken);
+    }
 
     /// <summary><c>DisableBuffering()</c>: from here on every write flushes, held bytes with the next one.</summary>
     public void DisableBuffering()
     {
         lock (_sync)
         {
-            _decision = Decision.PassThrough;
+            _decision = Decision.Stream;
         }
     }
 
@@ -261,7 +283,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
         var contentType = _context.Response.ContentType;
         if (contentType is not null && contentType.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase))
         {
-            return Decision.PassThrough;
+            return Decision.Stream;
         }
 
         var mode = _context.GetEndpoint()?.Metadata.GetMetadata<IResponseFlushMetadata>()?.Mode ?? _policy.Mode;
@@ -309,6 +331,25 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
     private bool IsFlushDue()
         => _held >= _policy.FlushThreshold
             || (_held > 0 && _timeProvider.GetElapsedTime(_oldestHeldTimestamp) >= _policy.MaxFlushDelay);
+
+    // A flushed write that is not held: tells a corking send side whether it must leave at once (a stream), or ends
+    // the message (the last byte of a Content-Length body); otherwise the send side may fill segments with it.
+    private void TellSendSide(long additional)
+    {
+        if (_cork is null)
+        {
+            return;
+        }
+
+        if (_decision == Decision.Stream)
+        {
+            _cork.Push();
+        }
+        else if (CompletesBody(additional))
+        {
+            _cork.EndMessage(atNextFlush: true);
+        }
+    }
 
     private static ValueTask<FlushResult> HeldResult(CancellationToken cancellationToken)
         => cancellationToken.IsCancellationRequested

@@ -15,6 +15,7 @@ internal sealed class MessageBoundaryResponseBodyFeature : IHttpResponseBodyFeat
     private readonly MessageBoundaryPipeWriter _writer;
     private IHttpResponseBodyFeature _inner = null!;
     private MessageBoundaryStream? _stream;
+    private ITcpCorkControl? _cork;
 
     public MessageBoundaryResponseBodyFeature(TimeProvider timeProvider, HeldResponseSweeper sweeper) => _writer = new MessageBoundaryPipeWriter(timeProvider, sweeper);
 
@@ -22,6 +23,8 @@ internal sealed class MessageBoundaryResponseBodyFeature : IHttpResponseBodyFeat
     public void Initialize(HttpContext context, IHttpResponseBodyFeature inner, ResponseFlushPolicy policy, ITcpCorkControl? cork)
     {
         _inner = inner;
+        _cork = cork;
+        Completed = false;
         _writer.Initialize(context, inner, policy, cork);
         if (_stream is not null && !ReferenceEquals(_stream.Inner, inner.Stream))
         {
@@ -34,6 +37,9 @@ internal sealed class MessageBoundaryResponseBodyFeature : IHttpResponseBodyFeat
     public PipeWriter Writer => _writer;
 
     public MessageBoundaryPipeWriter BoundaryWriter => _writer;
+
+    /// <summary>Whether the app completed the response (<c>CompleteAsync</c>): Kestrel has written all of it.</summary>
+    public bool Completed { get; private set; }
 
     public void DisableBuffering()
     {
@@ -51,6 +57,10 @@ internal sealed class MessageBoundaryResponseBodyFeature : IHttpResponseBodyFeat
     {
         await _writer.EndMessageAsync().ConfigureAwait(false);
         await _inner.CompleteAsync().ConfigureAwait(false);
+        Completed = true;
+        // Every byte of the response is written (Kestrel flushes a chunked terminator, but not always a Content-Length
+        // tail): it ends here, not when the handler returns.
+        _cork?.EndMessage(atNextFlush: false);
     }
 
     public void Dispose() => _writer.Dispose();

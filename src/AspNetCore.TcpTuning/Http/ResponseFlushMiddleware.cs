@@ -49,27 +49,15 @@ internal sealed class ResponseFlushMiddleware
             return _next(context);
         }
 
-        // Cork: the send side needs the message boundaries of HTTP/1.x responses (never HTTP/2: streams interleave).
+        // Cork: the send side needs the message boundaries of HTTP/1.x responses (never HTTP/2: streams interleave),
+        // and, with PerWrite too, the points where bytes must leave at once (explicit flushes, events): the writer tells it.
         var cork = connection?.Cork is { } control && HttpProtocol.IsHttp11(context.Request.Protocol) ? control : null;
-        if (!holds)
+        if (!holds && cork is null)
         {
-            return cork is null ? _next(context) : InvokeMarkingMessage(context, cork);
+            return _next(context);
         }
 
         return InvokeCore(context, responseBody, connection, policy, cork);
-    }
-
-    private async Task InvokeMarkingMessage(HttpContext context, ITcpCorkControl cork)
-    {
-        cork.BeginMessage();
-        try
-        {
-            await _next(context).ConfigureAwait(false);
-        }
-        finally
-        {
-            cork.EndMessage(atNextFlush: HttpMessageFraming.EndsWithKestrelFlush(context));
-        }
     }
 
     private async Task InvokeCore(HttpContext context, IHttpResponseBodyFeature originalResponseBody, TcpTuningConnectionFeature? connection, ResponseFlushPolicy policy, ITcpCorkControl? cork)
@@ -104,8 +92,8 @@ internal sealed class ResponseFlushMiddleware
 
             await handler.ConfigureAwait(false);
 
-            // The end is the flush of what is held, or Kestrel's own last flush.
-            cork?.EndMessage(atNextFlush: writer.HeldBytes > 0 || HttpMessageFraming.EndsWithKestrelFlush(context));
+            // The end is the flush of what is held, or Kestrel's own last flush; after CompleteAsync, what is written.
+            cork?.EndMessage(atNextFlush: !state.ResponseBody.Completed && (writer.HeldBytes > 0 || HttpMessageFraming.EndsWithKestrelFlush(context)));
             endMarked = true;
             await writer.EndMessageAsync().ConfigureAwait(false);
         }
