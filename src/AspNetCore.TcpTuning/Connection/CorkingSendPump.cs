@@ -69,8 +69,9 @@ internal sealed class CorkingSendPump : ITcpCorkControl
         _timeProvider = timeProvider;
         // Kestrel's MaxWriteBufferSize (null: unlimited) bounds this pipe as it bounds Kestrel's own.
         var pause = Math.Max(0, maxBufferedBytes);
-        // The pump wakes like Kestrel's own senders, in batches (SendScheduler), not one thread-pool item per flush.
-        _pipe = new Pipe(new PipeOptions(readerScheduler: SendScheduler.Next(), pauseWriterThreshold: pause, resumeWriterThreshold: pause / 2, useSynchronizationContext: false));
+        // The pump wakes like Kestrel's own senders, in batches (SendScheduler), not one thread-pool item per flush;
+        // a wake that would only hold again runs inline.
+        _pipe = new Pipe(new PipeOptions(readerScheduler: new CorkingPumpScheduler(this, SendScheduler.Next()), pauseWriterThreshold: pause, resumeWriterThreshold: pause / 2, useSynchronizationContext: false));
         Output = new CorkingPipeWriter(_pipe.Writer, this);
     }
 
@@ -82,6 +83,28 @@ internal sealed class CorkingSendPump : ITcpCorkControl
 
     /// <summary>Whether held bytes have waited <see cref="SafetyDelay"/> since the last write.</summary>
     private bool HeldTooLong => Volatile.Read(ref _heldSince) is var since && since != 0 && _timeProvider.GetElapsedTime(since) >= SafetyDelay;
+
+    /// <summary>
+    /// Read on the writing side as it flushes: whether the pump, woken now, would send nothing (it holds less than a
+    /// segment of a message with no end, push or release pending). A guess without a lock, for scheduling only.
+    /// </summary>
+    internal bool WakeWouldOnlyHold
+    {
+        get
+        {
+            if (Volatile.Read(ref _heldSince) == 0 || !_inMessage || _releaseRequested)
+            {
+                return false;
+            }
+
+            var sent = Volatile.Read(ref _sent);
+            var segmentSize = Volatile.Read(ref _segmentSize);
+            return segmentSize > 0
+                && Interlocked.Read(ref _messageEnd) <= sent
+                && Interlocked.Read(ref _pushedTo) <= sent
+                && Volatile.Read(ref _written) - sent < segmentSize;
+        }
+    }
 
     /// <summary>Completes when the pump has sent everything and handed the connection's end to Kestrel's sender.</summary>
     public Task Completion { get; private set; } = Task.CompletedTask;
@@ -219,8 +242,7 @@ internal sealed class CorkingSendPump : ITcpCorkControl
         var released = _releaseRequested;
         _releaseRequested = false;
 
-        // Outside a message, or when a message end or a push has been written: send everything.
-        if (!_inMessage || Interlocked.Read(ref _messageEnd) > _sent || Interlocked.Read(ref _pushedTo) > _sent)
+        if (MustSendAll(available))
         {
             StopHolding();
             return available;
@@ -254,7 +276,7 @@ internal sealed class CorkingSendPump : ITcpCorkControl
         Interlocked.Exchange(ref _heldSince, _timeProvider.GetTimestamp());
         if (!wasHolding)
         {
-            if (Interlocked.Read(ref _messageEnd) > _sent || !_inMessage)
+            if (MustSendAll(available))
             {
                 StopHolding();
                 return available;
@@ -274,6 +296,17 @@ internal sealed class CorkingSendPump : ITcpCorkControl
         }
 
         return whole;
+    }
+
+    /// <summary>
+    /// Outside a message, or with a message end or a push among the <paramref name="available"/> bytes: everything
+    /// leaves (bytes after an end are the next message's first). An end or push beyond them is of bytes still being
+    /// flushed (they are counted before their flush), and that flush wakes the pump again: until then, hold.
+    /// </summary>
+    private bool MustSendAll(long available)
+    {
+        var boundary = Math.Max(Interlocked.Read(ref _messageEnd), Interlocked.Read(ref _pushedTo));
+        return boundary > _sent ? boundary <= _sent + available : !_inMessage;
     }
 
     private void StopHolding()
@@ -305,7 +338,7 @@ internal sealed class CorkingSendPump : ITcpCorkControl
             await _socket.SendAsync(_segments, SocketFlags.None).ConfigureAwait(false);
         }
 
-        _sent = end;
+        Volatile.Write(ref _sent, end);
         if (containsEnd)
         {
             _segmentSize = -1;
