@@ -9,7 +9,8 @@ namespace AspNetCore.TcpTuning.Connection;
 /// <summary>
 /// Owns the send side of a connection whose endpoint has <c>Cork</c> on: everything the connection writes (HTTP, or
 /// TLS records beneath it) goes through this pump, which issues the sends itself. Inside a message that takes more
-/// than one send, it sends only whole segments (multiples of the connection's MSS, from TCP_INFO) and holds the
+/// than one send, it sends only whole segments (multiples of the connection's MSS, from TCP_INFO, at least
+/// <see cref="MinimumSegmentsPerSend"/> at a time, never holding more than half the output buffer) and holds the
 /// partial rest until more bytes come, the HTTP layer pushes (an explicit flush, a server-sent event) or the message
 /// ends; the send that carries the message's last byte carries the rest too. As with TCP_CORK, the partial segment of
 /// a message's first send is held as well: a message that is complete by the time it is read leaves in one send.
@@ -33,6 +34,14 @@ internal sealed class CorkingSendPump : ITcpCorkControl
     /// <summary>How long held bytes may wait without a marked end before they are sent anyway.</summary>
     public static readonly TimeSpan SafetyDelay = TimeSpan.FromMilliseconds(10);
 
+    /// <summary>
+    /// Inside a message, whole segments leave once at least this many are ready. On Linux each send runs the transmit
+    /// path (across loopback or a veth pair, the receiver's too, on the sending CPU), so fewer, larger sends cost less:
+    /// 100 KiB in 1 KiB writes across the veth pair measured 0.85x, 1.1x, 1.25x and 1.4x bare Kestrel's requests per
+    /// second with 1, 4, 8 and 16. The wire carries the same whole segments either way; the end never waits for it.
+    /// </summary>
+    internal const int MinimumSegmentsPerSend = 8;
+
     private readonly Socket _socket;
     private readonly PipeWriter _transportOutput;
     private readonly Pipe _pipe;
@@ -40,6 +49,10 @@ internal sealed class CorkingSendPump : ITcpCorkControl
     private readonly CorkReleaser _releaser;
     private readonly TimeProvider _timeProvider;
     private readonly List<ArraySegment<byte>> _segments = [];
+
+    // Held bytes are unconsumed pipe bytes: at the pipe's pause threshold the writer would wait for the pump while the
+    // pump waits for a segment to fill. Past half of it, the pump sends.
+    private readonly long _holdLimit;
 
     // Written on the connection's writing side, read by the pump.
     private long _written;
@@ -69,6 +82,7 @@ internal sealed class CorkingSendPump : ITcpCorkControl
         _timeProvider = timeProvider;
         // Kestrel's MaxWriteBufferSize (null: unlimited) bounds this pipe as it bounds Kestrel's own.
         var pause = Math.Max(0, maxBufferedBytes);
+        _holdLimit = pause > 0 ? pause / 2 : long.MaxValue;
         // The pump wakes like Kestrel's own senders, in batches (SendScheduler), not one thread-pool item per flush;
         // a wake that would only hold again runs inline.
         _pipe = new Pipe(new PipeOptions(readerScheduler: new CorkingPumpScheduler(this, SendScheduler.Next()), pauseWriterThreshold: pause, resumeWriterThreshold: pause / 2, useSynchronizationContext: false));
@@ -102,7 +116,7 @@ internal sealed class CorkingSendPump : ITcpCorkControl
             return segmentSize > 0
                 && Interlocked.Read(ref _messageEnd) <= sent
                 && Interlocked.Read(ref _pushedTo) <= sent
-                && Volatile.Read(ref _written) - sent < segmentSize;
+                && Volatile.Read(ref _written) - sent < SendThreshold(segmentSize);
         }
     }
 
@@ -254,8 +268,17 @@ internal sealed class CorkingSendPump : ITcpCorkControl
             _segmentSize = TcpConnectionInfo.TryRead(_socket, out var info) ? info.SendMaximumSegmentSize : 0;
         }
 
-        var whole = _segmentSize > 0 ? available - (available % _segmentSize) : available;
-        if (whole == available)
+        if (_segmentSize <= 0)
+        {
+            StopHolding();
+            return available;
+        }
+
+        // Whole segments leave once enough of them are ready, or once as much is here as may be held (all of it if a
+        // segment is larger than that); the partial rest, or everything below that, is held.
+        var whole = available - (available % _segmentSize);
+        var sendNow = available < SendThreshold(_segmentSize) ? 0 : whole > 0 ? whole : available;
+        if (sendNow == available)
         {
             StopHolding();
             return available;
@@ -295,8 +318,10 @@ internal sealed class CorkingSendPump : ITcpCorkControl
             }
         }
 
-        return whole;
+        return sendNow;
     }
+
+    private long SendThreshold(int segmentSize) => Math.Min((long)segmentSize * MinimumSegmentsPerSend, _holdLimit);
 
     /// <summary>
     /// Outside a message, or with a message end or a push among the <paramref name="available"/> bytes: everything

@@ -146,6 +146,21 @@ public sealed class CorkTests
         Assert.Fail("In 10 attempts the pump never held bytes: the case under test did not occur.");
     }
 
+    [LinuxFact]
+    public async Task SmallWriteBuffer_PumpHoldsAtMostHalfOfIt()
+    {
+        // Loopback's segment is 32-64 KiB, so to fill segments the pump would hold most of a 200 KiB body (held bytes
+        // are unconsumed, yet Kestrel's writer goes on) and send it in 4 or 5 segments. With an 8 KiB write buffer it
+        // holds at most 4 KiB: a send is due at every 4 KiB; how much more the writer adds before the pump runs depends
+        // on scheduling (about 13 KiB here), so the bound is wide: sends of 32 KiB on average at most.
+        await using var server = await StartAsync(builder => builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets.SocketTransportOptions>(
+            transport => transport.MaxWriteBufferSize = 8 * 1024));
+
+        var big = await SegmentsAsync(server.AddressOn(CorkHost), "/big?kib=200", maximumSegmentSize: null);
+
+        Assert.True(big.Segments >= big.Bytes / (32 * 1024), $"{big.Segments} segments for {big.Bytes} bytes: the pump held far more than half the write buffer");
+    }
+
     [LinuxTheory]
     [InlineData(CorkHost, "/events")]
     [InlineData(CorkBoundaryHost, "/events")]
@@ -238,10 +253,10 @@ public sealed class CorkTests
         Assert.Equal(64 * s_piece.Length, (await response.Content.ReadAsByteArrayAsync()).Length);
     }
 
-    private static async Task<(long Segments, long Bytes, long Minimum)> SegmentsAsync(Uri address, string path, int requests = 1)
+    private static async Task<(long Segments, long Bytes, long Minimum)> SegmentsAsync(Uri address, string path, int requests = 1, int? maximumSegmentSize = Mss)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        using var client = await WriteWriteReadClient.ConnectAsync(address, cancellationToken: timeout.Token, maximumSegmentSize: Mss);
+        using var client = await WriteWriteReadClient.ConnectAsync(address, cancellationToken: timeout.Token, maximumSegmentSize: maximumSegmentSize);
         var before = Parse((await client.GetAsync("/tcpinfo?full", timeout.Token)).Body);
         for (var i = 0; i < requests; i++)
         {
@@ -295,7 +310,7 @@ public sealed class CorkTests
         }
     }
 
-    private static Task<TuningTestServer> StartAsync() => TuningTestServer.StartAsync(s_settings, map: app =>
+    private static Task<TuningTestServer> StartAsync(Action<WebApplicationBuilder>? configure = null) => TuningTestServer.StartAsync(s_settings, configure, map: app =>
     {
         app.MapGet("/pieces", async (HttpContext context, int n, int? delayMs) =>
         {
