@@ -50,8 +50,9 @@ internal sealed class CorkingSendPump : ITcpCorkControl
     private readonly TimeProvider _timeProvider;
     private readonly List<ArraySegment<byte>> _segments = [];
 
-    // Held bytes are unconsumed pipe bytes: at the pipe's pause threshold the writer would wait for the pump while the
-    // pump waits for a segment to fill. Past half of it, the pump sends.
+    // A pipe's backpressure counts only bytes its reader has not examined, and held bytes have been: nothing would stop
+    // the pump from holding a whole response while it waits for segments to fill (64 KiB ones on loopback). It holds
+    // at most half of the write buffer that Kestrel's own sender would allow.
     private readonly long _holdLimit;
 
     // Written on the connection's writing side, read by the pump.

@@ -149,8 +149,8 @@ public sealed class CorkTests
     [LinuxFact]
     public async Task SmallWriteBuffer_PumpHoldsAtMostHalfOfIt()
     {
-        // Loopback's segment is 32-64 KiB, so to fill segments the pump would hold most of a 200 KiB body (held bytes
-        // are unconsumed, yet Kestrel's writer goes on) and send it in 4 or 5 segments. With an 8 KiB write buffer it
+        // Loopback's segment is 32-64 KiB, so to fill segments the pump would hold most of a 200 KiB body (the pipe's
+        // backpressure does not count bytes the pump has examined) and send it in 4 or 5 segments. With an 8 KiB write buffer it
         // holds at most 4 KiB: a send is due at every 4 KiB; how much more the writer adds before the pump runs depends
         // on scheduling (about 13 KiB here), so the bound is wide: sends of 32 KiB on average at most.
         await using var server = await StartAsync(builder => builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets.SocketTransportOptions>(
