@@ -49,19 +49,33 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
     /// <summary>Starts a response; the writer is reused for the next response of an HTTP/1.x connection.</summary>
     public void Initialize(HttpContext context, IHttpResponseBodyFeature inner, ResponseFlushPolicy policy, ITcpCorkControl? cork)
     {
-        lock (_sync)
+        // Only the sweeper runs beside the app, and only while it holds this writer (it clears _registered under the
+        // lock when it lets go; only this side sets it): a writer it never held needs no lock, the common case.
+        if (Volatile.Read(ref _registered))
         {
-            _context = context;
-            _cork = cork;
-            _inner = inner;
-            _policy = policy;
-            _decision = Decision.Undecided;
-            _memoryOutstanding = false;
-            _ended = false;
-            _watched = false;
-            _held = 0;
-            _bodyBytes = 0;
+            lock (_sync)
+            {
+                Reset(context, inner, policy, cork);
+            }
         }
+        else
+        {
+            Reset(context, inner, policy, cork);
+        }
+    }
+
+    private void Reset(HttpContext context, IHttpResponseBodyFeature inner, ResponseFlushPolicy policy, ITcpCorkControl? cork)
+    {
+        _context = context;
+        _cork = cork;
+        _inner = inner;
+        _policy = policy;
+        _decision = Decision.Undecided;
+        _memoryOutstanding = false;
+        _ended = false;
+        _watched = false;
+        _held = 0;
+        _bodyBytes = 0;
     }
 
     private enum Decision
@@ -230,23 +244,35 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
     }
 
     /// <summary>
-    /// The message is ending (the app returned or completed the response): stops the delay timer. Kestrel's chunked
-    /// terminator flush carries held bytes with it; other framings are flushed here, because Kestrel flushes a
-    /// Content-Length body at its end only if it wrote bytes itself since the last flush.
+    /// The message is ending (the app returned or completed the response): stops the delay timer and, when
+    /// <paramref name="markEnd"/>, tells a corking send side which flush ends it. Kestrel's chunked terminator flush
+    /// carries held bytes with it; other framings are flushed here, because Kestrel flushes a Content-Length body at
+    /// its end only if it wrote bytes itself since the last flush.
     /// </summary>
-    public async ValueTask EndMessageAsync()
+    public ValueTask EndMessageAsync(bool markEnd)
     {
-        bool flush;
+        long held;
         lock (_sync)
         {
             _ended = true;
-            flush = _held > 0 && !HttpMessageFraming.IsHttp1Chunked(_context);
+            held = _held;
         }
 
-        if (flush)
+        if (markEnd)
         {
-            await FlushNowAsync().ConfigureAwait(false);
+            // The end is the flush of what is held, or Kestrel's own last flush.
+            _cork?.EndMessage(atNextFlush: held > 0 || HttpMessageFraming.EndsWithKestrelFlush(_context));
         }
+
+        if (held > 0 && !HttpMessageFraming.IsHttp1Chunked(_context))
+        {
+            var flush = FlushNowAsync();
+            return flush.IsCompletedSuccessfully ? default : AwaitFlush(flush);
+        }
+
+        return default;
+
+        static async ValueTask AwaitFlush(ValueTask<FlushResult> flush) => await flush.ConfigureAwait(false);
     }
 
     /// <summary>
@@ -268,6 +294,12 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
     /// <summary>Ends the response without flushing (it is over, or failed): the sweeper lets go of this writer.</summary>
     public void EndWithoutFlush()
     {
+        // Set only on the app's side (this call, EndMessageAsync, Initialize): already ended needs no lock.
+        if (_ended)
+        {
+            return;
+        }
+
         lock (_sync)
         {
             _ended = true;

@@ -55,7 +55,7 @@ internal sealed class MessageBoundaryResponseBodyFeature : IHttpResponseBodyFeat
 
     public async Task CompleteAsync()
     {
-        await _writer.EndMessageAsync().ConfigureAwait(false);
+        await _writer.EndMessageAsync(markEnd: false).ConfigureAwait(false);
         await _inner.CompleteAsync().ConfigureAwait(false);
         Completed = true;
         // Every byte of the response is written (Kestrel flushes a chunked terminator, but not always a Content-Length

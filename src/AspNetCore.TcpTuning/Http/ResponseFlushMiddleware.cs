@@ -92,10 +92,9 @@ internal sealed class ResponseFlushMiddleware
 
             await handler.ConfigureAwait(false);
 
-            // The end is the flush of what is held, or Kestrel's own last flush; after CompleteAsync, what is written.
-            cork?.EndMessage(atNextFlush: !state.ResponseBody.Completed && (writer.HeldBytes > 0 || HttpMessageFraming.EndsWithKestrelFlush(context)));
+            // After CompleteAsync the end is marked already (at what was written).
             endMarked = true;
-            await writer.EndMessageAsync().ConfigureAwait(false);
+            await writer.EndMessageAsync(markEnd: !state.ResponseBody.Completed).ConfigureAwait(false);
         }
         catch when (writer.HeldBytes > 0 && !context.RequestAborted.IsCancellationRequested)
         {
