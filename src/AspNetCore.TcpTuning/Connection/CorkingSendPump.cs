@@ -331,8 +331,15 @@ internal sealed class CorkingSendPump : ITcpCorkControl
     /// </summary>
     private bool MustSendAll(long available)
     {
-        var boundary = Math.Max(Interlocked.Read(ref _messageEnd), Interlocked.Read(ref _pushedTo));
-        return boundary > _sent ? boundary <= _sent + available : !_inMessage;
+        var end = Interlocked.Read(ref _messageEnd);
+        var push = Interlocked.Read(ref _pushedTo);
+        var limit = _sent + available;
+        if ((end > _sent && end <= limit) || (push > _sent && push <= limit))
+        {
+            return true;
+        }
+
+        return end <= _sent && push <= _sent && !_inMessage;
     }
 
     private void StopHolding()

@@ -60,41 +60,76 @@ internal sealed class ResponseFlushMiddleware
         return InvokeCore(context, responseBody, connection, policy, cork);
     }
 
-    private async Task InvokeCore(HttpContext context, IHttpResponseBodyFeature originalResponseBody, TcpTuningConnectionFeature? connection, ResponseFlushPolicy policy, ITcpCorkControl? cork)
+    private Task InvokeCore(HttpContext context, IHttpResponseBodyFeature originalResponseBody, TcpTuningConnectionFeature? connection, ResponseFlushPolicy policy, ITcpCorkControl? cork)
     {
-        // Only a request that can have a body can be read while response bytes are held.
-        var canHaveBody = (context.Features[typeof(IHttpRequestBodyDetectionFeature)] as IHttpRequestBodyDetectionFeature)?.CanHaveBody != false;
-        var originalRequestBody = canHaveBody ? context.Request.Body : null;
-        var originalRequestPipe = canHaveBody ? context.Features[typeof(IRequestBodyPipeFeature)] : null;
-
         // HTTP/1.x: one response at a time per connection, so its state is reused; HTTP/2 streams run concurrently.
         var reusable = connection is not null && !HttpProtocol.IsHttp2(context.Request.Protocol) && !HttpProtocol.IsHttp3(context.Request.Protocol);
         var state = (reusable ? connection!.TakeResponseFlushState() : null) ?? new ResponseFlushState(_timeProvider, _sweeper);
-        state.Initialize(context, originalResponseBody, policy, cork, canHaveBody);
-        var writer = state.ResponseBody.BoundaryWriter;
-        context.Features[typeof(IHttpResponseBodyFeature)] = state.ResponseBody;
-        if (canHaveBody)
+        state.Begin(context, originalResponseBody, policy, cork, reusable ? connection : null);
+
+        Task handler;
+        try
         {
-            context.Request.Body = state.RequestBody.Body;
-            context.Features[typeof(IRequestBodyPipeFeature)] = state.RequestBody;
+            handler = _next(context);
+        }
+        catch (Exception ex)
+        {
+            handler = Task.FromException(ex);
         }
 
-        cork?.BeginMessage();
+        // A handler that finished synchronously (most small responses) ends its message without an async state machine.
+        if (handler.IsCompletedSuccessfully)
+        {
+            ValueTask end;
+            try
+            {
+                end = state.EndMessageAsync();
+            }
+            catch
+            {
+                state.End(context, endMarked: true);
+                throw;
+            }
+
+            if (end.IsCompletedSuccessfully)
+            {
+                state.End(context, endMarked: true);
+                return Task.CompletedTask;
+            }
+
+            return AwaitEndAsync(context, state, end);
+        }
+
+        if (!handler.IsCompleted)
+        {
+            // Bytes held from here on may wait on something the app awaits: the delay timer watches them.
+            state.ResponseBody.BoundaryWriter.WatchHeldBytes();
+        }
+
+        return AwaitHandlerAsync(context, state, handler);
+    }
+
+    private static async Task AwaitEndAsync(HttpContext context, ResponseFlushState state, ValueTask end)
+    {
+        try
+        {
+            await end.ConfigureAwait(false);
+        }
+        finally
+        {
+            state.End(context, endMarked: true);
+        }
+    }
+
+    private static async Task AwaitHandlerAsync(HttpContext context, ResponseFlushState state, Task handler)
+    {
+        var writer = state.ResponseBody.BoundaryWriter;
         var endMarked = false;
         try
         {
-            var handler = _next(context);
-            if (!handler.IsCompleted)
-            {
-                // Bytes held from here on may wait on something the app awaits: the delay timer watches them.
-                writer.WatchHeldBytes();
-            }
-
             await handler.ConfigureAwait(false);
-
-            // After CompleteAsync the end is marked already (at what was written).
             endMarked = true;
-            await writer.EndMessageAsync(markEnd: !state.ResponseBody.Completed).ConfigureAwait(false);
+            await state.EndMessageAsync().ConfigureAwait(false);
         }
         catch when (writer.HeldBytes > 0 && !context.RequestAborted.IsCancellationRequested)
         {
@@ -104,27 +139,7 @@ internal sealed class ResponseFlushMiddleware
         }
         finally
         {
-            if (!endMarked)
-            {
-                // The app failed: Kestrel writes an error response or aborts; either way its next flush, if any, ends it.
-                cork?.EndMessage(atNextFlush: true);
-            }
-
-            context.Features[typeof(IHttpResponseBodyFeature)] = originalResponseBody;
-            if (canHaveBody)
-            {
-                context.Request.Body = originalRequestBody!;
-                context.Features[typeof(IRequestBodyPipeFeature)] = originalRequestPipe;
-            }
-            if (reusable)
-            {
-                writer.EndWithoutFlush();
-                connection!.ReturnResponseFlushState(state);
-            }
-            else
-            {
-                state.Dispose();
-            }
+            state.End(context, endMarked);
         }
     }
 }

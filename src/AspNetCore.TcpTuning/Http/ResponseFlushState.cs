@@ -5,11 +5,18 @@ using Microsoft.AspNetCore.Http.Features;
 namespace AspNetCore.TcpTuning.Http;
 
 /// <summary>
-/// The per-response objects of the flush policy. An HTTP/1.x connection serves one response at a time, so it keeps one
-/// instance (in the connection feature) and reuses it; HTTP/2 streams get their own.
+/// The per-response objects of the flush policy, and what they replaced. An HTTP/1.x connection serves one response
+/// at a time, so it keeps one instance (in the connection feature) and reuses it; HTTP/2 streams get their own.
 /// </summary>
 internal sealed class ResponseFlushState : IDisposable
 {
+    private IHttpResponseBodyFeature _originalResponseBody = null!;
+    private Stream? _originalRequestBody;
+    private object? _originalRequestPipe;
+    private bool _canHaveBody;
+    private ITcpCorkControl? _cork;
+    private TcpTuningConnectionFeature? _owner;
+
     public ResponseFlushState(TimeProvider timeProvider, HeldResponseSweeper sweeper)
     {
         ResponseBody = new MessageBoundaryResponseBodyFeature(timeProvider, sweeper);
@@ -20,12 +27,66 @@ internal sealed class ResponseFlushState : IDisposable
 
     public FlushBeforeReadRequestBodyFeature RequestBody { get; }
 
-    public void Initialize(HttpContext context, IHttpResponseBodyFeature responseBody, ResponseFlushPolicy policy, ITcpCorkControl? cork, bool canHaveBody)
+    /// <summary>
+    /// Installs the policy's features for one response and marks its beginning for a corking send side.
+    /// <paramref name="owner"/>: the connection to give this state back to when the response ends, if any.
+    /// </summary>
+    public void Begin(HttpContext context, IHttpResponseBodyFeature responseBody, ResponseFlushPolicy policy, ITcpCorkControl? cork, TcpTuningConnectionFeature? owner)
     {
+        // Only a request that can have a body can be read while response bytes are held.
+        _canHaveBody = (context.Features[typeof(IHttpRequestBodyDetectionFeature)] as IHttpRequestBodyDetectionFeature)?.CanHaveBody != false;
+        _originalResponseBody = responseBody;
+        _cork = cork;
+        _owner = owner;
+
         ResponseBody.Initialize(context, responseBody, policy, cork);
-        if (canHaveBody)
+        context.Features[typeof(IHttpResponseBodyFeature)] = ResponseBody;
+        if (_canHaveBody)
         {
-            RequestBody.Initialize(context.Request.Body, context.Request.BodyReader);
+            _originalRequestBody = context.Request.Body;
+            _originalRequestPipe = context.Features[typeof(IRequestBodyPipeFeature)];
+            RequestBody.Initialize(_originalRequestBody, context.Request.BodyReader);
+            context.Request.Body = RequestBody.Body;
+            context.Features[typeof(IRequestBodyPipeFeature)] = RequestBody;
+        }
+
+        cork?.BeginMessage();
+    }
+
+    /// <summary>The app is done: the message ends (after <c>CompleteAsync</c> its end is marked already).</summary>
+    public ValueTask EndMessageAsync() => ResponseBody.BoundaryWriter.EndMessageAsync(markEnd: !ResponseBody.Completed);
+
+    /// <summary>
+    /// Puts the server's features back and lets go of the response. When the end was not marked (the app failed),
+    /// Kestrel writes an error response or aborts; either way its next flush, if any, ends the message.
+    /// </summary>
+    public void End(HttpContext context, bool endMarked)
+    {
+        if (!endMarked)
+        {
+            _cork?.EndMessage(atNextFlush: true);
+        }
+
+        context.Features[typeof(IHttpResponseBodyFeature)] = _originalResponseBody;
+        if (_canHaveBody)
+        {
+            context.Request.Body = _originalRequestBody!;
+            context.Features[typeof(IRequestBodyPipeFeature)] = _originalRequestPipe;
+            _originalRequestBody = null;
+            _originalRequestPipe = null;
+        }
+
+        var owner = _owner;
+        _owner = null;
+        _cork = null;
+        if (owner is not null)
+        {
+            ResponseBody.BoundaryWriter.EndWithoutFlush();
+            owner.ReturnResponseFlushState(this);
+        }
+        else
+        {
+            Dispose();
         }
     }
 
