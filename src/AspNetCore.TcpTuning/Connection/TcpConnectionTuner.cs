@@ -71,8 +71,8 @@ internal sealed class TcpConnectionTuner
             ? new QuickAckController(socket, profile.QuickAck, _writer, _metrics)
             : null;
 
-        // Cork: this connection's sends go through a pump of ours, which holds partial segments within a message (innermost, beneath TLS).
-        // Its writer also tells the QuickAck controller about writes, so the output is wrapped once, not twice.
+        // Cork: this connection's sends go through a pump of ours, which holds partial segments within a message
+        // (innermost, beneath TLS). Its writer also tells the QuickAck controller about writes: one output wrapper.
         CorkingSendPump? cork = null;
         if ((quickAck is not null || profile.Cork) && connection.Transport is { } transport)
         {

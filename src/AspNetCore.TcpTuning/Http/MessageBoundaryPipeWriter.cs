@@ -92,6 +92,9 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
         Stream,
     }
 
+    /// <summary>The connection's corking send side, when the response is HTTP/1.x on a <c>Cork</c> endpoint.</summary>
+    public ITcpCorkControl? Cork => _cork;
+
     /// <summary>Bytes written but not flushed by this policy.</summary>
     public long HeldBytes
     {
@@ -162,9 +165,8 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
         }
 
         // The last byte of a Content-Length body is in: the message is complete.
-        if (CompletesBody(0))
+        if (EndsMessage(0))
         {
-            _cork?.EndMessage(atNextFlush: true);
             return FlushNowAsync(cancellationToken);
         }
 
@@ -185,10 +187,9 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
             return _inner.Writer.WriteAsync(source, cancellationToken);
         }
 
-        if (CompletesBody(source.Length))
+        // The send side learns the end now, not when the handler returns: the flush below carries the last byte.
+        if (EndsMessage(source.Length))
         {
-            // The send side learns the end now, not when the handler returns: the flush below carries the last byte.
-            _cork?.EndMessage(atNextFlush: true);
             // Kestrel writes (and on a first write, starts the response with) these bytes and flushes what is held too.
             lock (_sync)
             {
@@ -377,10 +378,23 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
         {
             _cork.Push();
         }
-        else if (CompletesBody(additional))
+        else
         {
-            _cork.EndMessage(atNextFlush: true);
+            EndsMessage(additional);
         }
+    }
+
+    // Whether another `additional` bytes complete a Content-Length body; if so, a corking send side learns that the
+    // flush carrying them ends the message.
+    private bool EndsMessage(long additional)
+    {
+        if (!CompletesBody(additional))
+        {
+            return false;
+        }
+
+        _cork?.EndMessage(atNextFlush: true);
+        return true;
     }
 
     private static ValueTask<FlushResult> HeldResult(CancellationToken cancellationToken)

@@ -15,7 +15,6 @@ internal sealed class MessageBoundaryResponseBodyFeature : IHttpResponseBodyFeat
     private readonly MessageBoundaryPipeWriter _writer;
     private IHttpResponseBodyFeature _inner = null!;
     private MessageBoundaryStream? _stream;
-    private ITcpCorkControl? _cork;
 
     public MessageBoundaryResponseBodyFeature(TimeProvider timeProvider, HeldResponseSweeper sweeper) => _writer = new MessageBoundaryPipeWriter(timeProvider, sweeper);
 
@@ -23,7 +22,6 @@ internal sealed class MessageBoundaryResponseBodyFeature : IHttpResponseBodyFeat
     public void Initialize(HttpContext context, IHttpResponseBodyFeature inner, ResponseFlushPolicy policy, ITcpCorkControl? cork)
     {
         _inner = inner;
-        _cork = cork;
         Completed = false;
         _writer.Initialize(context, inner, policy, cork);
         if (_stream is not null && !ReferenceEquals(_stream.Inner, inner.Stream))
@@ -60,7 +58,7 @@ internal sealed class MessageBoundaryResponseBodyFeature : IHttpResponseBodyFeat
         Completed = true;
         // Every byte of the response is written (Kestrel flushes a chunked terminator, but not always a Content-Length
         // tail): it ends here, not when the handler returns.
-        _cork?.EndMessage(atNextFlush: false);
+        _writer.Cork?.EndMessage(atNextFlush: false);
     }
 
     public void Dispose() => _writer.Dispose();

@@ -14,7 +14,6 @@ internal sealed class ResponseFlushState : IDisposable
     private Stream? _originalRequestBody;
     private object? _originalRequestPipe;
     private bool _canHaveBody;
-    private ITcpCorkControl? _cork;
     private TcpTuningConnectionFeature? _owner;
 
     public ResponseFlushState(TimeProvider timeProvider, HeldResponseSweeper sweeper)
@@ -36,7 +35,6 @@ internal sealed class ResponseFlushState : IDisposable
         // Only a request that can have a body can be read while response bytes are held.
         _canHaveBody = (context.Features[typeof(IHttpRequestBodyDetectionFeature)] as IHttpRequestBodyDetectionFeature)?.CanHaveBody != false;
         _originalResponseBody = responseBody;
-        _cork = cork;
         _owner = owner;
 
         ResponseBody.Initialize(context, responseBody, policy, cork);
@@ -64,7 +62,7 @@ internal sealed class ResponseFlushState : IDisposable
     {
         if (!endMarked)
         {
-            _cork?.EndMessage(atNextFlush: true);
+            ResponseBody.BoundaryWriter.Cork?.EndMessage(atNextFlush: true);
         }
 
         context.Features[typeof(IHttpResponseBodyFeature)] = _originalResponseBody;
@@ -78,7 +76,6 @@ internal sealed class ResponseFlushState : IDisposable
 
         var owner = _owner;
         _owner = null;
-        _cork = null;
         if (owner is not null)
         {
             ResponseBody.BoundaryWriter.EndWithoutFlush();

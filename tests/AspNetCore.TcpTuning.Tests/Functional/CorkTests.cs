@@ -46,7 +46,7 @@ public sealed class CorkTests
         await using var server = await StartAsync();
 
         var bare = await SegmentsAsync(server.AddressOn(BareHost), "/pieces?n=64&delayMs=1");
-        using var metrics = new MetricTotals(server.App.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
+        using var metrics = MetricsOf(server);
         var cork = await SegmentsAsync(server.AddressOn(CorkHost), "/pieces?n=64&delayMs=1");
         var safetyReleases = metrics["tcp_tuning.cork.safety_releases"];
 
@@ -66,7 +66,7 @@ public sealed class CorkTests
         // One 100-byte write, an await, then Kestrel's terminating chunk: bare Kestrel sends them apart; the pump holds
         // the first (the message has not ended) and sends it with the terminator, as TCP_CORK from the first send would.
         var bare = await SegmentsAsync(server.AddressOn(BareHost), "/pieces?n=1", requests: 20);
-        using var metrics = new MetricTotals(server.App.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
+        using var metrics = MetricsOf(server);
         var cork = await SegmentsAsync(server.AddressOn(CorkHost), "/pieces?n=1", requests: 20);
         var safetyReleases = metrics["tcp_tuning.cork.safety_releases"];
 
@@ -79,7 +79,7 @@ public sealed class CorkTests
     {
         await using var server = await StartAsync();
         await WarmUpAsync(server);
-        using var metrics = new MetricTotals(server.App.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
+        using var metrics = MetricsOf(server);
         using var socket = await ConnectRawAsync(server.AddressOn(CorkHost));
 
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -104,10 +104,8 @@ public sealed class CorkTests
     {
         await using var server = await StartAsync();
         await WarmUpAsync(server);
-        using var metrics = new MetricTotals(server.App.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
-        using var socket = await ConnectRawAsync(server.AddressOn(CorkHost));
-
-        await socket.SendAsync(Encoding.ASCII.GetBytes("GET /stall HTTP/1.1\r\nHost: x\r\n\r\n"));
+        using var metrics = MetricsOf(server);
+        using var socket = await SendGetAsync(server, CorkHost, "/stall");
 
         // The handler writes two pieces, then waits 1 s: the second is held (less than a segment, no end marked);
         // the safety net sends it within milliseconds, not when the handler returns.
@@ -122,7 +120,6 @@ public sealed class CorkTests
     {
         await using var server = await StartAsync();
         await WarmUpAsync(server);
-        var meters = server.App.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
 
         // Three flushed writes of a Content-Length body (PerWrite flushes each; on the MessageBoundary endpoint
         // MaxFlushDelay is zero, so each is due at once; loopback's MSS is 64 KiB, so what the pump sees of them is
@@ -132,9 +129,8 @@ public sealed class CorkTests
         // tried until it happens, a bounded number of times.
         for (var attempt = 0; attempt < 10; attempt++)
         {
-            using var metrics = new MetricTotals(meters);
-            using var socket = await ConnectRawAsync(server.AddressOn(host));
-            await socket.SendAsync(Encoding.ASCII.GetBytes("GET /complete-then-wait HTTP/1.1\r\nHost: x\r\n\r\n"));
+            using var metrics = MetricsOf(server);
+            using var socket = await SendGetAsync(server, host, "/complete-then-wait");
             await ReceiveUntilAsync(socket, "END", TimeSpan.FromMilliseconds(250));
             if (metrics["tcp_tuning.cork.corks"] >= 1)
             {
@@ -150,9 +146,9 @@ public sealed class CorkTests
     public async Task SmallWriteBuffer_PumpHoldsAtMostHalfOfIt()
     {
         // Loopback's segment is 32-64 KiB, so to fill segments the pump would hold most of a 200 KiB body (the pipe's
-        // backpressure does not count bytes the pump has examined) and send it in 4 or 5 segments. With an 8 KiB write buffer it
-        // holds at most 4 KiB: a send is due at every 4 KiB; how much more the writer adds before the pump runs depends
-        // on scheduling (about 13 KiB here), so the bound is wide: sends of 32 KiB on average at most.
+        // backpressure does not count bytes the pump has examined) and send it in 4 or 5 segments. With an 8 KiB write
+        // buffer it holds at most 4 KiB: a send is due at every 4 KiB; how much more the writer adds before the pump
+        // runs depends on scheduling (about 13 KiB here), so the bound is wide: sends of 32 KiB on average at most.
         await using var server = await StartAsync(builder => builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets.SocketTransportOptions>(
             transport => transport.MaxWriteBufferSize = 8 * 1024));
 
@@ -170,13 +166,12 @@ public sealed class CorkTests
     {
         await using var server = await StartAsync();
         await WarmUpAsync(server);
-        using var metrics = new MetricTotals(server.App.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
-        using var socket = await ConnectRawAsync(server.AddressOn(host));
+        using var metrics = MetricsOf(server);
 
         // Server-sent events, or writes each followed by Response.Body.FlushAsync(), 100 ms apart: each piece is less
         // than a segment. The HTTP layer pushes each one, so the pump holds none of them: had it held one, the safety
         // net would have sent it (10 ms later) and counted it.
-        await socket.SendAsync(Encoding.ASCII.GetBytes($"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n"));
+        using var socket = await SendGetAsync(server, host, path);
         var received = new StringBuilder();
         for (var i = 0; i < 3; i++)
         {
@@ -193,10 +188,8 @@ public sealed class CorkTests
     {
         await using var server = await StartAsync();
         await WarmUpAsync(server);
-        using var socket = await ConnectRawAsync(server.AddressOn(host));
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
-
-        await socket.SendAsync(Encoding.ASCII.GetBytes("GET /throw HTTP/1.1\r\nHost: x\r\n\r\n"));
+        using var socket = await SendGetAsync(server, host, "/throw");
         var received = 0;
         var buffer = new byte[8192];
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
@@ -288,6 +281,16 @@ public sealed class CorkTests
                 await client.GetByteArrayAsync(new Uri(server.AddressOn(host), "/pieces?n=64&delayMs=0"));
             }
         }
+    }
+
+    private static MetricTotals MetricsOf(TuningTestServer server)
+        => new(server.App.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
+
+    private static async Task<Socket> SendGetAsync(TuningTestServer server, string host, string path)
+    {
+        var socket = await ConnectRawAsync(server.AddressOn(host));
+        await socket.SendAsync(Encoding.ASCII.GetBytes($"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n"));
+        return socket;
     }
 
     private static async Task<Socket> ConnectRawAsync(Uri address)
