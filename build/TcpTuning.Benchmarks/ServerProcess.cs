@@ -18,7 +18,11 @@ internal sealed class ServerProcess : IAsyncDisposable
 
     public IReadOnlyList<Uri> Addresses { get; }
 
-    public static async Task<ServerProcess> StartAsync(bool tuned, bool veth, string? sendCounter)
+    /// <param name="tuned">The tuned app, or bare Kestrel.</param>
+    /// <param name="veth">Also listens on the veth pair's fixed ports.</param>
+    /// <param name="sendCounter">The LD_PRELOAD send counter, or null.</param>
+    /// <param name="environment">Extra environment variables (runtime settings), or null.</param>
+    public static async Task<ServerProcess> StartAsync(bool tuned, bool veth, string? sendCounter, IReadOnlyDictionary<string, string>? environment = null)
     {
         var self = typeof(ServerProcess).Assembly.Location;
         var info = new ProcessStartInfo("dotnet", $"\"{self}\" serve {(tuned ? "tuned" : "bare")}{(veth ? " veth" : "")}")
@@ -31,10 +35,25 @@ internal sealed class ServerProcess : IAsyncDisposable
             info.Environment["LD_PRELOAD"] = sendCounter;
         }
 
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
+        }
+
         var process = Process.Start(info)!;
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var line = await process.StandardOutput.ReadLineAsync(timeout.Token) ?? throw new InvalidOperationException("The server process exited before listening.");
         return new ServerProcess(process, line.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(a => new Uri(a)).ToList());
+    }
+
+    /// <summary>CPU time the server process has used so far (user and system).</summary>
+    public TimeSpan CpuTime
+    {
+        get
+        {
+            _process.Refresh();
+            return _process.TotalProcessorTime;
+        }
     }
 
     public Uri AddressOn(string host) => Addresses.Single(a => a.Host == host);

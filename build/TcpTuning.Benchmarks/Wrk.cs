@@ -4,7 +4,7 @@ using System.Text.RegularExpressions;
 
 namespace TcpTuning.Benchmarks;
 
-/// <summary>Runs wrk against one URL and reads its requests per second.</summary>
+/// <summary>Runs wrk against one URL and reads its requests per second and request count.</summary>
 internal sealed partial class Wrk(string path)
 {
     public static Wrk? Find()
@@ -27,7 +27,7 @@ internal sealed partial class Wrk(string path)
     /// <param name="script">A wrk Lua script, or null.</param>
     /// <param name="scriptArguments">The script's arguments.</param>
     /// <param name="networkNamespace">Runs wrk inside this network namespace (<c>ip netns exec</c>), or null.</param>
-    public async Task<double> RunAsync(Uri url, int seconds, int connections = 32, string? script = null, string? scriptArguments = null, string? networkNamespace = null)
+    public async Task<WrkResult> RunAsync(Uri url, int seconds, int connections = 32, string? script = null, string? scriptArguments = null, string? networkNamespace = null)
     {
         var arguments = $"-t1 -c{connections} -d{seconds}s {(script is null ? "" : $"-s {script} ")}{url}{(scriptArguments is null ? "" : $" -- {scriptArguments}")}";
         var start = networkNamespace is null
@@ -39,10 +39,19 @@ internal sealed partial class Wrk(string path)
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(seconds + 30));
         var output = await process.StandardOutput.ReadToEndAsync(timeout.Token);
         await process.WaitForExitAsync(timeout.Token);
-        var match = RequestsPerSecond().Match(output);
-        return match.Success ? double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) : throw new InvalidOperationException($"wrk printed no rate: {output}");
+        var rate = RequestsPerSecond().Match(output);
+        var requests = RequestCount().Match(output);
+        return rate.Success && requests.Success
+            ? new WrkResult(double.Parse(rate.Groups[1].Value, CultureInfo.InvariantCulture), long.Parse(requests.Groups[1].Value, CultureInfo.InvariantCulture))
+            : throw new InvalidOperationException($"wrk printed no rate: {output}");
     }
 
     [GeneratedRegex(@"Requests/sec:\s+([0-9.]+)")]
     private static partial Regex RequestsPerSecond();
+
+    [GeneratedRegex(@"([0-9]+) requests in ")]
+    private static partial Regex RequestCount();
 }
+
+/// <summary>What one wrk run measured.</summary>
+internal sealed record WrkResult(double RequestsPerSecond, long Requests);

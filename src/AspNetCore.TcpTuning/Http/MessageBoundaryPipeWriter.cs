@@ -23,9 +23,7 @@ namespace AspNetCore.TcpTuning.Http;
 /// </remarks>
 internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
 {
-    // Contended only by the delay sweeper, for a few instructions at a time: a spin lock without owner tracking costs
-    // one atomic operation per section, where Lock costs two and a thread-id lookup (64 sections for 64 writes).
-    private SpinLock _sync = new(enableThreadOwnerTracking: false);
+    private readonly Lock _sync = new();
     private readonly TimeProvider _timeProvider;
     private readonly HeldResponseSweeper _sweeper;
     private HttpContext _context = null!;
@@ -57,7 +55,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
         // lock when it lets go; only this side sets it): a writer it never held needs no lock, the common case.
         if (Volatile.Read(ref _registered))
         {
-            using (EnterSync())
+            lock (_sync)
             {
                 Reset(context, inner, policy, cork);
             }
@@ -105,7 +103,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
     {
         get
         {
-            using (EnterSync())
+            lock (_sync)
             {
                 return _held;
             }
@@ -131,7 +129,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
 
     public override Memory<byte> GetMemory(int sizeHint = 0)
     {
-        using (EnterSync())
+        lock (_sync)
         {
             _memoryOutstanding = true;
             return _inner.Writer.GetMemory(sizeHint);
@@ -140,7 +138,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
 
     public override Span<byte> GetSpan(int sizeHint = 0)
     {
-        using (EnterSync())
+        lock (_sync)
         {
             _memoryOutstanding = true;
             return _inner.Writer.GetSpan(sizeHint);
@@ -149,7 +147,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
 
     public override void Advance(int bytes)
     {
-        using (EnterSync())
+        lock (_sync)
         {
             _inner.Writer.Advance(bytes);
             _memoryOutstanding = false;
@@ -196,7 +194,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
         if (EndsMessage(source.Length))
         {
             // Kestrel writes (and on a first write, starts the response with) these bytes and flushes what is held too.
-            using (EnterSync())
+            lock (_sync)
             {
                 _held = 0;
                 _bodyBytes += source.Length;
@@ -233,7 +231,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
     /// <summary><c>DisableBuffering()</c>: from here on every write flushes, held bytes with the next one.</summary>
     public void DisableBuffering()
     {
-        using (EnterSync())
+        lock (_sync)
         {
             _decision = Decision.Stream;
         }
@@ -242,7 +240,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
     /// <summary>Flushes whatever is held, now.</summary>
     public ValueTask<FlushResult> FlushNowAsync(CancellationToken cancellationToken = default)
     {
-        using (EnterSync())
+        lock (_sync)
         {
             _held = 0;
             return _inner.Writer.FlushAsync(cancellationToken);
@@ -258,7 +256,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
     public ValueTask EndMessageAsync(bool markEnd)
     {
         long held;
-        using (EnterSync())
+        lock (_sync)
         {
             _ended = true;
             held = _held;
@@ -287,7 +285,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
     /// </summary>
     public void WatchHeldBytes()
     {
-        using (EnterSync())
+        lock (_sync)
         {
             _watched = true;
             if (_held > 0)
@@ -306,7 +304,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
             return;
         }
 
-        using (EnterSync())
+        lock (_sync)
         {
             _ended = true;
         }
@@ -346,7 +344,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
     /// <summary>Copies <paramref name="source"/> into Kestrel's buffer and holds it; returns whether a flush is due.</summary>
     private bool CopyHeld(ReadOnlySpan<byte> source)
     {
-        using (EnterSync())
+        lock (_sync)
         {
             var total = source.Length;
             var writer = _inner.Writer;
@@ -445,7 +443,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
         }
 
         bool due;
-        using (EnterSync())
+        lock (_sync)
         {
             due = IsFlushDue();
         }
@@ -490,7 +488,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
     public bool OnSweep()
     {
         ValueTask<FlushResult> flush;
-        using (EnterSync())
+        lock (_sync)
         {
             if (_ended || _held == 0)
             {
@@ -535,22 +533,5 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
                 // The connection went away; the app sees it on its next write.
             }
         }
-    }
-
-    private SyncScope EnterSync()
-    {
-        var taken = false;
-        _sync.Enter(ref taken);
-        return new SyncScope(ref _sync);
-    }
-
-    private readonly ref struct SyncScope
-    {
-        private readonly ref SpinLock _lock;
-
-        public SyncScope(ref SpinLock spinLock) => _lock = ref spinLock;
-
-        // The volatile write of the release is all a memory barrier would add here.
-        public void Dispose() => _lock.Exit(useMemoryBarrier: false);
     }
 }
