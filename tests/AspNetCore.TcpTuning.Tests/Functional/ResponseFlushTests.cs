@@ -167,6 +167,30 @@ public sealed class ResponseFlushTests
         Assert.Equal("working", line);
     }
 
+    [Fact]
+    public async Task SynchronousHandlerBlockingBetweenWrites_NextWriteSendsWhatOutlivedMaxFlushDelay()
+    {
+        var settings = new Dictionary<string, string?>(s_settings) { ["TcpTuning:Endpoints:Boundary:MaxFlushDelay"] = "00:00:00.005" };
+        await using var server = await StartAsync(settings);
+        using var client = TuningTestServer.CreateClient();
+        var release = server.App.Services.GetRequiredService<SseSignals>();
+
+        try
+        {
+            // The handler never goes asynchronous, so no timer watches it: its second write, 50 ms after the first, must
+            // see the first line overdue and flush both; then it blocks until the client has them. Wide margin.
+            using var read = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            using var response = await client.GetAsync(new Uri(server.AddressOn(BoundaryHost), "/progress-blocking"), HttpCompletionOption.ResponseHeadersRead, read.Token);
+            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(read.Token));
+            Assert.Equal("working", await reader.ReadLineAsync(read.Token));
+            Assert.Equal("still working", await reader.ReadLineAsync(read.Token));
+        }
+        finally
+        {
+            release.Next.Writer.TryWrite(0);
+        }
+    }
+
     [Theory]
     [InlineData("/complete-then-wait?writer=stream")]
     [InlineData("/complete-then-wait?writer=pipe")]
@@ -357,6 +381,15 @@ public sealed class ResponseFlushTests
             await context.Response.WriteAsync("working\n");
             await signals.Next.Reader.ReadAsync(context.RequestAborted);
             await context.Response.WriteAsync("done\n");
+        });
+        // Blocks its thread between writes (CPU work, a synchronous call) and never awaits anything that is not complete.
+        app.MapGet("/progress-blocking", (HttpContext context, SseSignals signals) =>
+        {
+            context.Response.WriteAsync("working\n").GetAwaiter().GetResult();
+            Thread.Sleep(50);
+            context.Response.WriteAsync("still working\n").GetAwaiter().GetResult();
+            signals.Next.Reader.ReadAsync().AsTask().Wait(TimeSpan.FromSeconds(10));
+            return Task.CompletedTask;
         });
         app.MapGet("/complete-then-wait", async (HttpContext context, SseSignals signals, string writer) =>
         {
