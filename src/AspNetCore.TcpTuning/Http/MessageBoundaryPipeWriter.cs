@@ -19,7 +19,9 @@ namespace AspNetCore.TcpTuning.Http;
 /// between the app's <see cref="GetMemory"/> and <see cref="Advance"/> (a flush there would commit a chunk the app is
 /// still writing into). The timer is the server-wide <see cref="HeldResponseSweeper"/>, and it watches a response
 /// only once its handler has gone asynchronous (<see cref="WatchHeldBytes"/>): a handler that runs to completion
-/// synchronously ends its message before any delay could matter, and most responses never wake the timer.
+/// synchronously ends its message before any delay could matter, and most responses never wake the timer. For the
+/// same reason the calls a handler makes before it first goes asynchronous skip the lock
+/// (<see cref="BeginSynchronousPhase"/>).
 /// </remarks>
 internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
 {
@@ -41,6 +43,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
     private long _oldestHeldTimestamp;
     private bool _registered;
     private bool _watched;
+    private int _synchronousThreadId;
 
     public MessageBoundaryPipeWriter(TimeProvider timeProvider, HeldResponseSweeper sweeper)
     {
@@ -103,7 +106,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
     {
         get
         {
-            lock (_sync)
+            using (Sync())
             {
                 return _held;
             }
@@ -129,7 +132,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
 
     public override Memory<byte> GetMemory(int sizeHint = 0)
     {
-        lock (_sync)
+        using (Sync())
         {
             _memoryOutstanding = true;
             return _inner.Writer.GetMemory(sizeHint);
@@ -138,7 +141,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
 
     public override Span<byte> GetSpan(int sizeHint = 0)
     {
-        lock (_sync)
+        using (Sync())
         {
             _memoryOutstanding = true;
             return _inner.Writer.GetSpan(sizeHint);
@@ -147,7 +150,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
 
     public override void Advance(int bytes)
     {
-        lock (_sync)
+        using (Sync())
         {
             _inner.Writer.Advance(bytes);
             _memoryOutstanding = false;
@@ -194,7 +197,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
         if (EndsMessage(source.Length))
         {
             // Kestrel writes (and on a first write, starts the response with) these bytes and flushes what is held too.
-            lock (_sync)
+            using (Sync())
             {
                 _held = 0;
                 _bodyBytes += source.Length;
@@ -231,7 +234,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
     /// <summary><c>DisableBuffering()</c>: from here on every write flushes, held bytes with the next one.</summary>
     public void DisableBuffering()
     {
-        lock (_sync)
+        using (Sync())
         {
             _decision = Decision.Stream;
         }
@@ -240,7 +243,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
     /// <summary>Flushes whatever is held, now.</summary>
     public ValueTask<FlushResult> FlushNowAsync(CancellationToken cancellationToken = default)
     {
-        lock (_sync)
+        using (Sync())
         {
             _held = 0;
             return _inner.Writer.FlushAsync(cancellationToken);
@@ -256,7 +259,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
     public ValueTask EndMessageAsync(bool markEnd)
     {
         long held;
-        lock (_sync)
+        using (Sync())
         {
             _ended = true;
             held = _held;
@@ -278,6 +281,24 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
 
         static async ValueTask AwaitFlush(ValueTask<FlushResult> flush) => await flush.ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// The middleware is about to run the handler on this thread. Until <see cref="EndSynchronousPhase"/>, only this
+    /// thread can reach the writer: the sweeper holds a writer only once the handler has gone asynchronous, and a
+    /// continuation of the handler runs on another thread or after the phase ended. So the app's calls skip the lock
+    /// (four per small response), unless the sweeper still holds the writer from the connection's previous response.
+    /// </summary>
+    public void BeginSynchronousPhase()
+    {
+        // Only this side sets _registered, and only once watched: seen false here, it stays false for the phase.
+        if (!Volatile.Read(ref _registered))
+        {
+            _synchronousThreadId = Environment.CurrentManagedThreadId;
+        }
+    }
+
+    /// <summary>The handler returned or went asynchronous: from here on every call takes the lock.</summary>
+    public void EndSynchronousPhase() => _synchronousThreadId = 0;
 
     /// <summary>
     /// The handler went asynchronous: from now on held bytes are watched by the delay timer. Until then the handler's
@@ -304,7 +325,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
             return;
         }
 
-        lock (_sync)
+        using (Sync())
         {
             _ended = true;
         }
@@ -344,7 +365,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
     /// <summary>Copies <paramref name="source"/> into Kestrel's buffer and holds it; returns whether a flush is due.</summary>
     private bool CopyHeld(ReadOnlySpan<byte> source)
     {
-        lock (_sync)
+        using (Sync())
         {
             var total = source.Length;
             var writer = _inner.Writer;
@@ -443,7 +464,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
         }
 
         bool due;
-        lock (_sync)
+        using (Sync())
         {
             due = IsFlushDue();
         }
@@ -533,5 +554,21 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
                 // The connection went away; the app sees it on its next write.
             }
         }
+    }
+
+    // The lock, except in the synchronous phase on its own thread (any other thread's id differs from the one stored).
+    private SyncScope Sync() => new(Environment.CurrentManagedThreadId == _synchronousThreadId ? null : _sync);
+
+    private readonly ref struct SyncScope
+    {
+        private readonly Lock? _lock;
+
+        public SyncScope(Lock? syncLock)
+        {
+            _lock = syncLock;
+            syncLock?.Enter();
+        }
+
+        public void Dispose() => _lock?.Exit();
     }
 }

@@ -66,8 +66,10 @@ internal sealed class ResponseFlushMiddleware
         var reusable = connection is not null && !HttpProtocol.IsHttp2(context.Request.Protocol) && !HttpProtocol.IsHttp3(context.Request.Protocol);
         var state = (reusable ? connection!.TakeResponseFlushState() : null) ?? new ResponseFlushState(_timeProvider, _sweeper);
         state.Begin(context, originalResponseBody, policy, cork, reusable ? connection : null);
+        var writer = state.ResponseBody.BoundaryWriter;
 
         Task handler;
+        writer.BeginSynchronousPhase();
         try
         {
             handler = _next(context);
@@ -77,7 +79,8 @@ internal sealed class ResponseFlushMiddleware
             handler = Task.FromException(ex);
         }
 
-        // A handler that finished synchronously (most small responses) ends its message without an async state machine.
+        // A handler that finished synchronously (most small responses) ends its message without an async state machine,
+        // still in the synchronous phase.
         if (handler.IsCompletedSuccessfully)
         {
             ValueTask end;
@@ -87,10 +90,12 @@ internal sealed class ResponseFlushMiddleware
             }
             catch
             {
+                writer.EndSynchronousPhase();
                 state.End(context, endMarked: true);
                 throw;
             }
 
+            writer.EndSynchronousPhase();
             if (end.IsCompletedSuccessfully)
             {
                 state.End(context, endMarked: true);
@@ -100,10 +105,11 @@ internal sealed class ResponseFlushMiddleware
             return AwaitEndAsync(context, state, end);
         }
 
+        writer.EndSynchronousPhase();
         if (!handler.IsCompleted)
         {
             // Bytes held from here on may wait on something the app awaits: the delay timer watches them.
-            state.ResponseBody.BoundaryWriter.WatchHeldBytes();
+            writer.WatchHeldBytes();
         }
 
         return AwaitHandlerAsync(context, state, handler);
