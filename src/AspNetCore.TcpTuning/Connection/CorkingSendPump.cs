@@ -11,8 +11,8 @@ namespace AspNetCore.TcpTuning.Connection;
 /// TLS records beneath it) goes through this pump, which issues the sends itself. Inside a message that takes more
 /// than one send, it sends only whole segments (multiples of the connection's MSS, from TCP_INFO, at least
 /// <see cref="MinimumSegmentsPerSend"/> at a time, never holding more than half the output buffer) and holds the
-/// partial rest until more bytes come, the HTTP layer pushes (an explicit flush, a server-sent event) or the message
-/// ends; the send that carries the message's last byte carries the rest too. As with TCP_CORK, the partial segment of
+/// partial rest until more bytes come, the HTTP layer pushes (an explicit flush, a server-sent event: from then on the
+/// message is not held) or the message ends; the send that carries the message's last byte carries the rest too. As with TCP_CORK, the partial segment of
 /// a message's first send is held as well: a message that is complete by the time it is read leaves in one send.
 /// </summary>
 /// <remarks>
@@ -58,10 +58,10 @@ internal sealed class CorkingSendPump : ITcpCorkControl
     // Written on the connection's writing side, read by the pump.
     private long _written;
     private long _messageEnd = -1;
-    private long _pushedTo = -1;
     private volatile bool _inMessage;
     private volatile bool _endAtNextFlush;
-    private volatile bool _pushAtNextFlush;
+    // Set by a push, until the message ends: nothing more of it is held.
+    private volatile bool _pushed;
     private volatile bool _releaseRequested;
     private volatile bool _watched;
 
@@ -101,13 +101,13 @@ internal sealed class CorkingSendPump : ITcpCorkControl
 
     /// <summary>
     /// Read on the writing side as it flushes: whether the pump, woken now, would send nothing (it holds less than a
-    /// segment of a message with no end, push or release pending). A guess without a lock, for scheduling only.
+    /// segment of a message not pushed, with no end or release pending). A guess without a lock, for scheduling only.
     /// </summary>
     internal bool WakeWouldOnlyHold
     {
         get
         {
-            if (Volatile.Read(ref _heldSince) == 0 || !_inMessage || _releaseRequested)
+            if (Volatile.Read(ref _heldSince) == 0 || !_inMessage || _releaseRequested || _pushed)
             {
                 return false;
             }
@@ -116,7 +116,6 @@ internal sealed class CorkingSendPump : ITcpCorkControl
             var segmentSize = Volatile.Read(ref _segmentSize);
             return segmentSize > 0
                 && Interlocked.Read(ref _messageEnd) <= sent
-                && Interlocked.Read(ref _pushedTo) <= sent
                 && Volatile.Read(ref _written) - sent < SendThreshold(segmentSize);
         }
     }
@@ -136,12 +135,12 @@ internal sealed class CorkingSendPump : ITcpCorkControl
             EndMessage(atNextFlush: false);
         }
 
-        _pushAtNextFlush = false;
+        _pushed = false;
         _inMessage = true;
     }
 
     /// <inheritdoc />
-    public void Push() => _pushAtNextFlush = true;
+    public void Push() => _pushed = true;
 
     /// <inheritdoc />
     public void EndMessage(bool atNextFlush)
@@ -200,12 +199,6 @@ internal sealed class CorkingSendPump : ITcpCorkControl
         {
             _endAtNextFlush = false;
             MarkEnd();
-        }
-        else if (_pushAtNextFlush)
-        {
-            // The flush that follows wakes the pump, which then sees the mark: no handshake needed, unlike an end.
-            _pushAtNextFlush = false;
-            Interlocked.Exchange(ref _pushedTo, Volatile.Read(ref _written));
         }
     }
 
@@ -325,21 +318,24 @@ internal sealed class CorkingSendPump : ITcpCorkControl
     private long SendThreshold(int segmentSize) => Math.Min((long)segmentSize * MinimumSegmentsPerSend, _holdLimit);
 
     /// <summary>
-    /// Outside a message, or with a message end or a push among the <paramref name="available"/> bytes: everything
-    /// leaves (bytes after an end are the next message's first). An end or push beyond them is of bytes still being
-    /// flushed (they are counted before their flush), and that flush wakes the pump again: until then, hold.
+    /// Outside a message, once it was pushed, or with its end among the <paramref name="available"/> bytes: everything
+    /// leaves (bytes after an end are the next message's first). An end beyond them is of bytes still being flushed
+    /// (they are counted before their flush), and that flush wakes the pump again: until then, hold.
     /// </summary>
     private bool MustSendAll(long available)
     {
-        var end = Interlocked.Read(ref _messageEnd);
-        var push = Interlocked.Read(ref _pushedTo);
-        var limit = _sent + available;
-        if ((end > _sent && end <= limit) || (push > _sent && push <= limit))
+        if (_pushed)
         {
             return true;
         }
 
-        return end <= _sent && push <= _sent && !_inMessage;
+        var end = Interlocked.Read(ref _messageEnd);
+        if (end > _sent && end <= _sent + available)
+        {
+            return true;
+        }
+
+        return end <= _sent && !_inMessage;
     }
 
     private void StopHolding()

@@ -10,8 +10,9 @@ internal interface ITcpCorkControl
     void BeginMessage();
 
     /// <summary>
-    /// The bytes written so far must leave at the next flush, though the response goes on: an explicit flush, a
-    /// server-sent event, a write after <c>DisableBuffering()</c>.
+    /// The response streams from here (an explicit flush, a server-sent event, a write after <c>DisableBuffering()</c>):
+    /// nothing more of it is held. Not just the next flush: below HTTP, TLS writes one flush as several records, each
+    /// its own flush, and the tail of a pushed piece would otherwise wait.
     /// </summary>
     void Push();
 

@@ -84,7 +84,7 @@ public sealed class TuningTestServer : IAsyncDisposable
         map?.Invoke(app);
         app.MapGet("/tcpinfo", (HttpContext context) => TcpConnectionInfo.TryRead(context.Features.Get<IConnectionSocketFeature>()!.Socket, out var info)
             ? Results.Text(context.Request.Query.ContainsKey("full")
-                ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{info.DataSegmentsOut} {info.BytesSent} {info.SendMaximumSegmentSize}")
+                ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{info.DataSegmentsOut} {info.BytesSent} {info.SendMaximumSegmentSize} {info.TotalRetransmits}")
                 : info.DataSegmentsOut.ToString(System.Globalization.CultureInfo.InvariantCulture))
             : Results.NotFound());
         app.MapPost("/echo", async (HttpContext context) =>
