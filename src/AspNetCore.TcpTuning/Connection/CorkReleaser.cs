@@ -2,7 +2,8 @@ namespace AspNetCore.TcpTuning.Connection;
 
 /// <summary>
 /// The safety net of <see cref="CorkingSendPump"/>: one server-wide timer, ticking only while some pump holds bytes,
-/// that has them sent when <see cref="CorkingSendPump.SafetyDelay"/> has passed since the last write without a marked end.
+/// that has them sent when <see cref="CorkingSendPump.SafetyDelay"/> has passed since the last write without a
+/// marked end.
 /// </summary>
 internal sealed class CorkReleaser : IDisposable
 {

@@ -12,8 +12,9 @@ namespace AspNetCore.TcpTuning.Connection;
 /// than one send, it sends only whole segments (multiples of the connection's MSS, from TCP_INFO, at least
 /// <see cref="MinimumSegmentsPerSend"/> at a time, never holding more than half the output buffer) and holds the
 /// partial rest until more bytes come, the HTTP layer pushes (an explicit flush, a server-sent event: from then on the
-/// message is not held) or the message ends; the send that carries the message's last byte carries the rest too. As with TCP_CORK, the partial segment of
-/// a message's first send is held as well: a message that is complete by the time it is read leaves in one send.
+/// message is not held) or the message ends; the send that carries the message's last byte carries the rest too. As
+/// with TCP_CORK, the partial segment of a message's first send is held as well: a message that is complete by the
+/// time it is read leaves in one send.
 /// </summary>
 /// <remarks>
 /// <para>
