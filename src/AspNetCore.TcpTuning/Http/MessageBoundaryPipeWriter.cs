@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.IO.Pipelines;
 using AspNetCore.TcpTuning.Connection;
 using Microsoft.AspNetCore.Http;
@@ -11,6 +12,9 @@ namespace AspNetCore.TcpTuning.Http;
 /// <see cref="ResponseFlushPolicy.FlushThreshold"/> bytes are held, or <see cref="ResponseFlushPolicy.MaxFlushDelay"/>
 /// after the oldest held byte. A write that completes a Content-Length body is the end of the message: it goes
 /// through Kestrel's own write, which flushes it (with anything held) at once, as the app's last write would.
+/// Held writes are copied into one span of Kestrel's buffer and advanced together when something needs them there (a
+/// flush, the end, the app's own <see cref="GetMemory"/>, a write past the declared length): Kestrel's
+/// <c>GetSpan</c> and <c>Advance</c> each take its output lock, twice per write otherwise.
 /// </summary>
 /// <remarks>
 /// <see cref="FlushAsync"/> on this writer ends a write, not a message: <c>HttpResponse.WriteAsync</c> calls it after
@@ -41,6 +45,9 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
     private long _held;
     private long _bodyBytes;
     private long _oldestHeldTimestamp;
+    private Memory<byte> _pending;
+    private int _pendingCount;
+    private bool _canBatch;
     private bool _registered;
     private bool _watched;
     private int _synchronousThreadId;
@@ -82,6 +89,9 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
         _watched = false;
         _held = 0;
         _bodyBytes = 0;
+        _pending = default;
+        _pendingCount = 0;
+        _canBatch = false;
     }
 
     private enum Decision
@@ -115,7 +125,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
 
     public override bool CanGetUnflushedBytes => _inner.Writer.CanGetUnflushedBytes;
 
-    public override long UnflushedBytes => _inner.Writer.UnflushedBytes;
+    public override long UnflushedBytes => _inner.Writer.UnflushedBytes + _pendingCount;
 
     private bool Holding
     {
@@ -134,6 +144,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
     {
         using (Sync())
         {
+            CommitPending();
             _memoryOutstanding = true;
             return _inner.Writer.GetMemory(sizeHint);
         }
@@ -143,6 +154,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
     {
         using (Sync())
         {
+            CommitPending();
             _memoryOutstanding = true;
             return _inner.Writer.GetSpan(sizeHint);
         }
@@ -199,25 +211,41 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
             // Kestrel writes (and on a first write, starts the response with) these bytes and flushes what is held too.
             using (Sync())
             {
+                CommitPending();
                 _held = 0;
                 _bodyBytes += source.Length;
                 return _inner.Writer.WriteAsync(source, cancellationToken);
             }
         }
 
-        if (!HasStarted)
-        {
-            return StartAndWriteAsync(source, cancellationToken);
-        }
-
-        return CopyHeld(source.Span) ? FlushNowAsync(cancellationToken) : HeldResult(cancellationToken);
+        return HasStarted ? WriteStarted(source, cancellationToken) : StartAndWriteAsync(source, cancellationToken);
     }
 
     public override void CancelPendingFlush() => _inner.Writer.CancelPendingFlush();
 
-    public override void Complete(Exception? exception = null) => _inner.Writer.Complete(exception);
+    public override void Complete(Exception? exception = null)
+    {
+        CommitHeld();
+        _inner.Writer.Complete(exception);
+    }
 
-    public override ValueTask CompleteAsync(Exception? exception = null) => _inner.Writer.CompleteAsync(exception);
+    public override ValueTask CompleteAsync(Exception? exception = null)
+    {
+        CommitHeld();
+        return _inner.Writer.CompleteAsync(exception);
+    }
+
+    /// <summary>
+    /// Puts held bytes into Kestrel's buffer, unflushed, before something writes to Kestrel around this writer
+    /// (the server's own stream, for synchronous writes).
+    /// </summary>
+    public void CommitHeld()
+    {
+        using (Sync())
+        {
+            CommitPending();
+        }
+    }
 
     /// <summary>An explicit flush (<c>Response.Body.FlushAsync()</c>): honoured unless the policy says otherwise.</summary>
     public ValueTask<FlushResult> ExplicitFlushAsync(CancellationToken cancellationToken)
@@ -236,6 +264,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
     {
         using (Sync())
         {
+            CommitPending();
             _decision = Decision.Stream;
         }
     }
@@ -245,6 +274,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
     {
         using (Sync())
         {
+            CommitPending();
             _held = 0;
             return _inner.Writer.FlushAsync(cancellationToken);
         }
@@ -261,6 +291,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
         long held;
         using (Sync())
         {
+            CommitPending();
             _ended = true;
             held = _held;
         }
@@ -327,6 +358,10 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
 
         using (Sync())
         {
+            // Only a failed or aborted response gets here with bytes still pending (a flush or the end commits
+            // them): Kestrel will not send it on, so they are dropped with it.
+            _pending = default;
+            _pendingCount = 0;
             _ended = true;
         }
     }
@@ -351,9 +386,20 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
     {
         // Start the response as Kestrel's first write would (OnStarting, headers, framing), without flushing it.
         await _inner.StartAsync(cancellationToken).ConfigureAwait(false);
-        return CopyHeld(source.Span)
-            ? await FlushNowAsync(cancellationToken).ConfigureAwait(false)
-            : await HeldResult(cancellationToken).ConfigureAwait(false);
+
+        // Reads, now that the headers are final, the declared length and whether the body may be batched.
+        _ = HasStarted;
+        return await WriteStarted(source, cancellationToken).ConfigureAwait(false);
+    }
+
+    private ValueTask<FlushResult> WriteStarted(ReadOnlyMemory<byte> source, CancellationToken cancellationToken)
+    {
+        if (!_canBatch || ExceedsBody(source.Length))
+        {
+            return WriteThroughAsync(source, cancellationToken);
+        }
+
+        return CopyHeld(source.Span) ? FlushNowAsync(cancellationToken) : HeldResult(cancellationToken);
     }
 
     private async ValueTask<FlushResult> StartAndFlushIfDueAsync(CancellationToken cancellationToken)
@@ -368,13 +414,17 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
         using (Sync())
         {
             var total = source.Length;
-            var writer = _inner.Writer;
             while (!source.IsEmpty)
             {
-                var span = writer.GetSpan(1);
-                var count = Math.Min(span.Length, source.Length);
-                source[..count].CopyTo(span);
-                writer.Advance(count);
+                if (_pendingCount == _pending.Length)
+                {
+                    CommitPending();
+                    _pending = _inner.Writer.GetMemory(1);
+                }
+
+                var count = Math.Min(_pending.Length - _pendingCount, source.Length);
+                source[..count].CopyTo(_pending.Span[_pendingCount..]);
+                _pendingCount += count;
                 source = source[count..];
             }
 
@@ -383,6 +433,41 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
             return IsFlushDue();
         }
     }
+
+    // A write Kestrel must see as it comes: it throws for a body the response cannot have (204, 205, 304) or one past
+    // the declared Content-Length, as it would have for this write under PerWrite.
+    private ValueTask<FlushResult> WriteThroughAsync(ReadOnlyMemory<byte> source, CancellationToken cancellationToken)
+    {
+        using (Sync())
+        {
+            CommitPending();
+            var writer = _inner.Writer;
+            writer.Write(source.Span);
+            _bodyBytes += source.Length;
+            NoteHeld(source.Length);
+            if (!IsFlushDue())
+            {
+                return HeldResult(cancellationToken);
+            }
+        }
+
+        return FlushNowAsync(cancellationToken);
+    }
+
+    // Hands the bytes copied since the last commit to Kestrel, still unflushed. Under _sync.
+    private void CommitPending()
+    {
+        var count = _pendingCount;
+        _pending = default;
+        _pendingCount = 0;
+        if (count > 0)
+        {
+            _inner.Writer.Advance(count);
+        }
+    }
+
+    // Whether another `additional` bytes go past the declared Content-Length. Only once started.
+    private bool ExceedsBody(long additional) => _declaredLength >= 0 && _bodyBytes + additional > _declaredLength;
 
     // Whether the CompletesBody rule applies is decided by the caller; this is the threshold and the delay. Under _sync.
     private bool IsFlushDue()
@@ -451,6 +536,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
             }
 
             _declaredLength = _context.Response.ContentLength ?? -1;
+            _canBatch = _context.Response.StatusCode is not (StatusCodes.Status204NoContent or StatusCodes.Status205ResetContent or StatusCodes.Status304NotModified);
             _started = true;
             return true;
         }
@@ -527,6 +613,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
             _registered = false;
             try
             {
+                CommitPending();
                 flush = _inner.Writer.FlushAsync();
             }
             catch (InvalidOperationException)

@@ -49,12 +49,24 @@ internal sealed class MessageBoundaryStream : Stream
         => await _writer.ExplicitFlushAsync(cancellationToken).ConfigureAwait(false);
 
     // Synchronous writes go to Kestrel's stream, which enforces AllowSynchronousIO and flushes everything held first
-    // (same pipe, same order).
-    public override void Write(byte[] buffer, int offset, int count) => _inner.Write(buffer, offset, count);
+    // (same pipe, same order, once the held bytes are committed to it).
+    public override void Write(byte[] buffer, int offset, int count)
+    {
+        _writer.CommitHeld();
+        _inner.Write(buffer, offset, count);
+    }
 
-    public override void Write(ReadOnlySpan<byte> buffer) => _inner.Write(buffer);
+    public override void Write(ReadOnlySpan<byte> buffer)
+    {
+        _writer.CommitHeld();
+        _inner.Write(buffer);
+    }
 
-    public override void Flush() => _inner.Flush();
+    public override void Flush()
+    {
+        _writer.CommitHeld();
+        _inner.Flush();
+    }
 
     public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 

@@ -6,6 +6,7 @@ using AspNetCore.TcpTuning.Testing;
 using AspNetCore.TcpTuning.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace AspNetCore.TcpTuning.Tests.Functional;
@@ -49,6 +50,9 @@ public sealed class ResponseFlushTests
         "/sendfile",
         "/throw-before",
         "/big?kib=300",
+        "/mixed",
+        "/too-long",
+        "/complete-writer",
     };
 
     [Theory]
@@ -88,6 +92,23 @@ public sealed class ResponseFlushTests
 
             return bodies;
         }
+    }
+
+    [Theory]
+    [InlineData(StatusCodes.Status204NoContent)]
+    [InlineData(StatusCodes.Status304NotModified)]
+    public async Task WriteToResponseThatCannotHaveABody_ThrowsAtTheWriteAsPerWrite(int status)
+    {
+        await using var server = await StartAsync();
+        var outcomes = server.App.Services.GetRequiredService<WriteOutcomes>();
+        using var client = TuningTestServer.CreateClient();
+
+        using var perWrite = await client.GetAsync(new Uri(server.AddressOn(PerWriteHost), $"/no-body-write?status={status}"));
+        using var boundary = await client.GetAsync(new Uri(server.AddressOn(BoundaryHost), $"/no-body-write?status={status}"));
+
+        Assert.Equal(status, (int)perWrite.StatusCode);
+        Assert.Equal(status, (int)boundary.StatusCode);
+        Assert.Equal(["threw", "threw"], outcomes.Reported);
     }
 
     [LinuxFact]
@@ -149,15 +170,17 @@ public sealed class ResponseFlushTests
         }
     }
 
-    [Fact]
-    public async Task WriteWithoutFlushThenWait_ClientGetsBytesWithinMaxFlushDelay()
+    [Theory]
+    [InlineData("text")]
+    [InlineData("stream")]
+    public async Task WriteWithoutFlushThenWait_ClientGetsBytesWithinMaxFlushDelay(string writer)
     {
         var settings = new Dictionary<string, string?>(s_settings) { ["TcpTuning:Endpoints:Boundary:MaxFlushDelay"] = "00:00:00.005" };
         await using var server = await StartAsync(settings);
         using var client = TuningTestServer.CreateClient();
         var release = server.App.Services.GetRequiredService<SseSignals>();
 
-        using var response = await client.GetAsync(new Uri(server.AddressOn(BoundaryHost), "/progress"), HttpCompletionOption.ResponseHeadersRead);
+        using var response = await client.GetAsync(new Uri(server.AddressOn(BoundaryHost), $"/progress?writer={writer}"), HttpCompletionOption.ResponseHeadersRead);
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
         // The handler waits for the client after writing; only the delay timer can deliver the line. Wide margin.
         using var read = new CancellationTokenSource(TimeSpan.FromSeconds(2));
@@ -307,7 +330,7 @@ public sealed class ResponseFlushTests
 
     private static Task<TuningTestServer> StartAsync(Dictionary<string, string?>? settings = null) => TuningTestServer.StartAsync(
         settings ?? s_settings,
-        builder => builder.Services.AddSingleton<SseSignals>(),
+        builder => builder.Services.AddSingleton<SseSignals>().AddSingleton<WriteOutcomes>(),
         map: MapHandlers);
 
     private static void MapHandlers(WebApplication app)
@@ -376,9 +399,10 @@ public sealed class ResponseFlushTests
                 await signals.Next.Reader.ReadAsync(context.RequestAborted);
             }
         });
-        app.MapGet("/progress", async (HttpContext context, SseSignals signals) =>
+        // Response.WriteAsync writes through BodyWriter (GetSpan/Advance), Body.WriteAsync copies into held bytes.
+        app.MapGet("/progress", async (HttpContext context, SseSignals signals, string writer) =>
         {
-            await context.Response.WriteAsync("working\n");
+            await (writer == "text" ? context.Response.WriteAsync("working\n") : context.Response.Body.WriteAsync("working\n"u8.ToArray()).AsTask());
             await signals.Next.Reader.ReadAsync(context.RequestAborted);
             await context.Response.WriteAsync("done\n");
         });
@@ -412,6 +436,60 @@ public sealed class ResponseFlushTests
 
             await signals.Next.Reader.ReadAsync(context.RequestAborted);
         });
+        // Every way of writing in turn, each piece numbered: held bytes and the app's own writes into the same buffer
+        // (GetSpan/Advance, synchronous writes) must leave in the order they were written.
+        app.MapGet("/mixed", async (HttpContext context) =>
+        {
+            context.Features.GetRequiredFeature<IHttpBodyControlFeature>().AllowSynchronousIO = true;
+            for (var i = 0; i < 8; i++)
+            {
+                await context.Response.Body.WriteAsync(Encoding.ASCII.GetBytes($"stream {i}\n"));
+                var piece = Encoding.ASCII.GetBytes($"pipe {i}\n");
+                piece.CopyTo(context.Response.BodyWriter.GetSpan(piece.Length));
+                context.Response.BodyWriter.Advance(piece.Length);
+                await context.Response.WriteAsync($"text {i}\n");
+                await context.Response.Body.WriteAsync(Encoding.ASCII.GetBytes($"held {i}\n"));
+                context.Response.Body.Write(Encoding.ASCII.GetBytes($"sync {i}\n"));
+            }
+        });
+        // The write past the declared length must throw where Kestrel throws it (at that write, not at the end); the
+        // handler then completes the body, so the response is whole only if it did.
+        app.MapGet("/too-long", async (HttpContext context) =>
+        {
+            context.Response.ContentLength = 5;
+            await context.Response.Body.WriteAsync("abc"u8.ToArray());
+            try
+            {
+                await context.Response.Body.WriteAsync("defg"u8.ToArray());
+            }
+            catch (InvalidOperationException)
+            {
+            }
+
+            await context.Response.Body.WriteAsync("de"u8.ToArray());
+        });
+        app.MapGet("/complete-writer", async (HttpContext context) =>
+        {
+            for (var i = 0; i < 4; i++)
+            {
+                await context.Response.Body.WriteAsync(s_piece);
+            }
+
+            await context.Response.BodyWriter.CompleteAsync();
+        });
+        app.MapGet("/no-body-write", async (HttpContext context, WriteOutcomes outcomes, int status) =>
+        {
+            context.Response.StatusCode = status;
+            try
+            {
+                await context.Response.Body.WriteAsync(s_piece);
+                outcomes.Report("written");
+            }
+            catch (InvalidOperationException)
+            {
+                outcomes.Report("threw");
+            }
+        });
         app.MapPost("/duplex", async (HttpContext context) =>
         {
             await context.Response.WriteAsync("name?\n");
@@ -435,6 +513,16 @@ public sealed class ResponseFlushTests
             await context.Response.Body.WriteAsync(s_piece);
             await (delay > 0 ? Task.Delay(delay) : Task.Run(() => { }));
         }
+    }
+
+    /// <summary>What handlers saw, in order.</summary>
+    public sealed class WriteOutcomes
+    {
+        private readonly System.Collections.Concurrent.ConcurrentQueue<string> _reported = new();
+
+        public IReadOnlyList<string> Reported => _reported.ToList();
+
+        public void Report(string outcome) => _reported.Enqueue(outcome);
     }
 
     /// <summary>Lets a test release a handler step by step.</summary>
