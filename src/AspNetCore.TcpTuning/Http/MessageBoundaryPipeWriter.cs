@@ -515,7 +515,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
     // Whether the body is complete once another `additional` bytes are written: only a declared Content-Length says so.
     private bool CompletesBody(long additional)
     {
-        var length = _started ? _declaredLength : _context.Response.ContentLength ?? -1;
+        var length = HasStarted ? _declaredLength : _context.Response.ContentLength ?? -1;
         return length > 0 && Volatile.Read(ref _bodyBytes) + additional == length;
     }
 
