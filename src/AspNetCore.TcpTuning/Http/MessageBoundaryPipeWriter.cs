@@ -36,6 +36,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
     private IHttpResponseBodyFeature _inner = null!;
     private ResponseFlushPolicy _policy = null!;
     private ITcpCorkControl? _cork;
+    private bool _routesOverride;
 
     private Decision _decision;
     private bool _memoryOutstanding;
@@ -58,8 +59,11 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
         _sweeper = sweeper;
     }
 
-    /// <summary>Starts a response; the writer is reused for the next response of an HTTP/1.x connection.</summary>
-    public void Initialize(HttpContext context, IHttpResponseBodyFeature inner, ResponseFlushPolicy policy, ITcpCorkControl? cork)
+    /// <summary>
+    /// Starts a response; the writer is reused for the next response of an HTTP/1.x connection.
+    /// <paramref name="routesOverride"/>: whether any route sets its own flush mode (else the endpoint's applies).
+    /// </summary>
+    public void Initialize(HttpContext context, IHttpResponseBodyFeature inner, ResponseFlushPolicy policy, bool routesOverride, ITcpCorkControl? cork)
     {
         // Only the sweeper runs beside the app, and only while it holds this writer (it clears _registered under the
         // lock when it lets go; only this side sets it): a writer it never held needs no lock, the common case.
@@ -67,18 +71,19 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
         {
             lock (_sync)
             {
-                Reset(context, inner, policy, cork);
+                Reset(context, inner, policy, routesOverride, cork);
             }
         }
         else
         {
-            Reset(context, inner, policy, cork);
+            Reset(context, inner, policy, routesOverride, cork);
         }
     }
 
-    private void Reset(HttpContext context, IHttpResponseBodyFeature inner, ResponseFlushPolicy policy, ITcpCorkControl? cork)
+    private void Reset(HttpContext context, IHttpResponseBodyFeature inner, ResponseFlushPolicy policy, bool routesOverride, ITcpCorkControl? cork)
     {
         _context = context;
+        _routesOverride = routesOverride;
         _cork = cork;
         _inner = inner;
         _policy = policy;
@@ -378,7 +383,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
             return Decision.Stream;
         }
 
-        var mode = _context.GetEndpoint()?.Metadata.GetMetadata<IResponseFlushMetadata>()?.Mode ?? _policy.Mode;
+        var mode = _routesOverride ? _context.GetEndpoint()?.Metadata.GetMetadata<IResponseFlushMetadata>()?.Mode ?? _policy.Mode : _policy.Mode;
         return mode == ResponseFlushMode.MessageBoundary ? Decision.Hold : Decision.PassThrough;
     }
 

@@ -19,11 +19,11 @@ internal sealed class MessageBoundaryResponseBodyFeature : IHttpResponseBodyFeat
     public MessageBoundaryResponseBodyFeature(TimeProvider timeProvider, HeldResponseSweeper sweeper) => _writer = new MessageBoundaryPipeWriter(timeProvider, sweeper);
 
     /// <summary>Takes over <paramref name="inner"/> for one response.</summary>
-    public void Initialize(HttpContext context, IHttpResponseBodyFeature inner, ResponseFlushPolicy policy, ITcpCorkControl? cork)
+    public void Initialize(HttpContext context, IHttpResponseBodyFeature inner, ResponseFlushPolicy policy, bool routesOverride, ITcpCorkControl? cork)
     {
         _inner = inner;
         Completed = false;
-        _writer.Initialize(context, inner, policy, cork);
+        _writer.Initialize(context, inner, policy, routesOverride, cork);
         if (_stream is not null && !ReferenceEquals(_stream.Inner, inner.Stream))
         {
             _stream = null;

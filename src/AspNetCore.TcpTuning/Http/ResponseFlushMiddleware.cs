@@ -65,7 +65,7 @@ internal sealed class ResponseFlushMiddleware
         // HTTP/1.x: one response at a time per connection, so its state is reused; HTTP/2 streams run concurrently.
         var reusable = connection is not null && !HttpProtocol.IsHttp2(context.Request.Protocol) && !HttpProtocol.IsHttp3(context.Request.Protocol);
         var state = (reusable ? connection!.TakeResponseFlushState() : null) ?? new ResponseFlushState(_timeProvider, _sweeper);
-        state.Begin(context, originalResponseBody, policy, cork, reusable ? connection : null);
+        state.Begin(context, originalResponseBody, policy, _routes.AnyRouteOverrides, cork, reusable ? connection : null);
         var writer = state.ResponseBody.BoundaryWriter;
 
         Task handler;

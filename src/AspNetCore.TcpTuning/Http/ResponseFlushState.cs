@@ -28,16 +28,17 @@ internal sealed class ResponseFlushState : IDisposable
 
     /// <summary>
     /// Installs the policy's features for one response and marks its beginning for a corking send side.
-    /// <paramref name="owner"/>: the connection to give this state back to when the response ends, if any.
+    /// <paramref name="routesOverride"/>: whether any route sets its own flush mode. <paramref name="owner"/>: the
+    /// connection to give this state back to when the response ends, if any.
     /// </summary>
-    public void Begin(HttpContext context, IHttpResponseBodyFeature responseBody, ResponseFlushPolicy policy, ITcpCorkControl? cork, TcpTuningConnectionFeature? owner)
+    public void Begin(HttpContext context, IHttpResponseBodyFeature responseBody, ResponseFlushPolicy policy, bool routesOverride, ITcpCorkControl? cork, TcpTuningConnectionFeature? owner)
     {
         // Only a request that can have a body can be read while response bytes are held.
         _canHaveBody = (context.Features[typeof(IHttpRequestBodyDetectionFeature)] as IHttpRequestBodyDetectionFeature)?.CanHaveBody != false;
         _originalResponseBody = responseBody;
         _owner = owner;
 
-        ResponseBody.Initialize(context, responseBody, policy, cork);
+        ResponseBody.Initialize(context, responseBody, policy, routesOverride, cork);
         context.Features[typeof(IHttpResponseBodyFeature)] = ResponseBody;
         if (_canHaveBody)
         {
