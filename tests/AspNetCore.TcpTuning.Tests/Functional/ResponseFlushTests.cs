@@ -111,6 +111,39 @@ public sealed class ResponseFlushTests
         Assert.Equal(["threw", "threw"], outcomes.Reported);
     }
 
+    [Theory]
+    [InlineData(PerWriteHost)]
+    [InlineData(BoundaryHost)]
+    public async Task ClientNotReading_HandlerWaitsOnBackpressure_AtMostFlushThresholdPlusOneWriteHeld(string host)
+    {
+        await using var server = await StartAsync();
+        var firehose = server.App.Services.GetRequiredService<Firehose>();
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { ReceiveBufferSize = 64 * 1024 };
+        var address = server.AddressOn(host);
+        await socket.ConnectAsync(IPAddress.Parse(address.Host), address.Port);
+
+        // The client sends the request and reads nothing: the handler's writes must come to wait on Kestrel's flush
+        // (a writer that dropped Kestrel's flush task would first wait at the last write, 8 MiB in).
+        await socket.SendAsync("GET /firehose HTTP/1.1\r\nHost: x\r\n\r\n"u8.ToArray());
+        var blockedAt = await firehose.Blocked.Task.WaitAsync(TimeSpan.FromSeconds(10));
+
+        // Socket buffers (a few hundred KiB on loopback), Kestrel's 64 KiB response buffer and at most FlushThreshold
+        // (64 KiB) plus one write held: far below the 8 MiB the handler would write if nothing pushed back.
+        Assert.True(blockedAt < Firehose.Total / 4, $"the handler wrote {blockedAt} bytes before it had to wait");
+        Assert.True(firehose.MaxHeld <= 64 * 1024 + Firehose.WriteSize, $"{firehose.MaxHeld} bytes held at most");
+
+        // Then the client reads: every byte arrives (a read of 0 is the server closing early).
+        var received = 0L;
+        var buffer = new byte[64 * 1024];
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (received < Firehose.Total)
+        {
+            var read = await socket.ReceiveAsync(buffer, System.Net.Sockets.SocketFlags.None, timeout.Token);
+            Assert.NotEqual(0, read);
+            received += read;
+        }
+    }
+
     [LinuxFact]
     public async Task ExceptionAfterResponseStarted_ClientGetsWhatPerWriteSent()
     {
@@ -330,7 +363,7 @@ public sealed class ResponseFlushTests
 
     private static Task<TuningTestServer> StartAsync(Dictionary<string, string?>? settings = null) => TuningTestServer.StartAsync(
         settings ?? s_settings,
-        builder => builder.Services.AddSingleton<SseSignals>().AddSingleton<WriteOutcomes>(),
+        builder => builder.Services.AddSingleton<SseSignals>().AddSingleton<WriteOutcomes>().AddSingleton<Firehose>(),
         map: MapHandlers);
 
     private static void MapHandlers(WebApplication app)
@@ -468,6 +501,24 @@ public sealed class ResponseFlushTests
 
             await context.Response.Body.WriteAsync("de"u8.ToArray());
         });
+        // Content-Length, so the client can count the body's bytes among the headers' without parsing chunks.
+        app.MapGet("/firehose", async (HttpContext context, Firehose firehose) =>
+        {
+            context.Response.ContentLength = Firehose.Total;
+            var block = new byte[Firehose.WriteSize];
+            var held = (context.Features.Get<IHttpResponseBodyFeature>() as AspNetCore.TcpTuning.Http.MessageBoundaryResponseBodyFeature)?.BoundaryWriter;
+            for (var written = 0L; written < Firehose.Total; written += block.Length)
+            {
+                var write = context.Response.Body.WriteAsync(block);
+                firehose.NoteHeld(held?.HeldBytes ?? 0);
+                if (!write.IsCompleted)
+                {
+                    firehose.Blocked.TrySetResult(written);
+                }
+
+                await write;
+            }
+        });
         app.MapGet("/complete-writer", async (HttpContext context) =>
         {
             for (var i = 0; i < 4; i++)
@@ -512,6 +563,28 @@ public sealed class ResponseFlushTests
         {
             await context.Response.Body.WriteAsync(s_piece);
             await (delay > 0 ? Task.Delay(delay) : Task.Run(() => { }));
+        }
+    }
+
+    /// <summary>What the /firehose handler saw: where its writes first had to wait, and the most bytes it held.</summary>
+    public sealed class Firehose
+    {
+        public const int Total = 8 * 1024 * 1024;
+
+        public const int WriteSize = 1024;
+
+        private long _maxHeld;
+
+        public TaskCompletionSource<long> Blocked { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public long MaxHeld => Volatile.Read(ref _maxHeld);
+
+        public void NoteHeld(long held)
+        {
+            if (held > Volatile.Read(ref _maxHeld))
+            {
+                Volatile.Write(ref _maxHeld, held);
+            }
         }
     }
 
