@@ -116,7 +116,14 @@ public sealed class ResponseFlushTests
     [InlineData(BoundaryHost)]
     public async Task ClientNotReading_HandlerWaitsOnBackpressure_AtMostFlushThresholdPlusOneWriteHeld(string host)
     {
-        await using var server = await StartAsync();
+        // Fixed socket buffers on both sides: Linux grows a send buffer up to net.ipv4.tcp_wmem (4 MiB by default)
+        // before the sender feels the reader, and the point here is Kestrel's and the policy's own buffering.
+        var settings = new Dictionary<string, string?>(s_settings)
+        {
+            ["TcpTuning:Endpoints:PerWrite:SendBufferSize"] = "65536",
+            ["TcpTuning:Endpoints:Boundary:SendBufferSize"] = "65536",
+        };
+        await using var server = await StartAsync(settings);
         var firehose = server.App.Services.GetRequiredService<Firehose>();
         using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { ReceiveBufferSize = 64 * 1024 };
         var address = server.AddressOn(host);
@@ -127,7 +134,7 @@ public sealed class ResponseFlushTests
         await socket.SendAsync("GET /firehose HTTP/1.1\r\nHost: x\r\n\r\n"u8.ToArray());
         var blockedAt = await firehose.Blocked.Task.WaitAsync(TimeSpan.FromSeconds(10));
 
-        // Socket buffers (a few hundred KiB on loopback), Kestrel's 64 KiB response buffer and at most FlushThreshold
+        // Socket buffers (64 KiB each, doubled by Linux), Kestrel's 64 KiB response buffer and at most FlushThreshold
         // (64 KiB) plus one write held: far below the 8 MiB the handler would write if nothing pushed back.
         Assert.True(blockedAt < Firehose.Total / 4, $"the handler wrote {blockedAt} bytes before it had to wait");
         Assert.True(firehose.MaxHeld <= 64 * 1024 + Firehose.WriteSize, $"{firehose.MaxHeld} bytes held at most");
