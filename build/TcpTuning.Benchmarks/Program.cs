@@ -8,6 +8,12 @@ using TcpTuning.Benchmarks;
 //   TcpTuning.Benchmarks [--out FILE] [--rounds N] [--requests N] [--wrk-seconds N] [--send-counter PATH]
 //   TcpTuning.Benchmarks serve bare|tuned [veth]        (a server process, started by the run)
 //   TcpTuning.Benchmarks client URL PATH REQUESTS      (a sequential client, run inside the veth namespace)
+//   TcpTuning.Benchmarks compare PATH [--runs N] [--pipelined]   (a quick side-by-side of one scenario)
+if (args.Length > 0 && args[0] == "compare")
+{
+    return await QuickCompare.RunAsync(args[1..]);
+}
+
 if (args.Length > 0 && args[0] == "serve")
 {
     return await BenchServer.RunAsync(tuned: args[1] == "tuned", veth: args.Contains("veth"));

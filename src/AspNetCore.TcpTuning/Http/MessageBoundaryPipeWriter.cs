@@ -446,8 +446,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
         using (Sync())
         {
             CommitPending();
-            var writer = _inner.Writer;
-            writer.Write(source.Span);
+            _inner.Writer.Write(source.Span);
             _bodyBytes += source.Length;
             NoteHeld(source.Length);
             if (!IsFlushDue())

@@ -1,0 +1,65 @@
+using System.Globalization;
+
+namespace TcpTuning.Benchmarks;
+
+/// <summary>
+/// A quick side-by-side of one wrk scenario after a change: bare Kestrel, the hand-buffered ceiling (for the chatty
+/// paths), Adaptive with PerWrite and the library defaults, run after run, with requests per second and the server
+/// process's CPU time per request. No medians and no report: a look, not a result (that is the full run's job).
+/// </summary>
+internal static class QuickCompare
+{
+    /// <param name="args"><c>PATH [--runs N] [--pipelined]</c>.</param>
+    public static async Task<int> RunAsync(string[] args)
+    {
+        if (args.Length == 0)
+        {
+            Console.Error.WriteLine("usage: compare PATH [--runs N] [--pipelined]");
+            return 2;
+        }
+
+        var path = args[0];
+        var runs = args.SkipWhile(a => a != "--runs").Skip(1).Select(a => int.Parse(a, CultureInfo.InvariantCulture)).FirstOrDefault(3);
+        var script = args.Contains("--pipelined") ? Path.Combine(AppContext.BaseDirectory, "pipeline.lua") : null;
+        var wrk = Wrk.Find();
+        if (wrk is null)
+        {
+            Console.Error.WriteLine("wrk is needed (apt-get install wrk)");
+            return 2;
+        }
+
+        // Hill climbing off, so that the thread pool does not move the rates while they are compared.
+        var environment = new Dictionary<string, string> { ["DOTNET_HillClimbing_Disable"] = "1" };
+        await using var bare = await ServerProcess.StartAsync(tuned: false, veth: false, sendCounter: null, environment);
+        await using var tuned = await ServerProcess.StartAsync(tuned: true, veth: false, sendCounter: null, environment);
+
+        var bareHost = BenchEndpoints.Loopback.Single(e => e.Name == "bare Kestrel").Host;
+        var configurations = new List<(string Name, ServerProcess Server, Uri Url)> { ("bare Kestrel", bare, new Uri(bare.AddressOn(bareHost), path)) };
+        if (path.StartsWith("/chatty", StringComparison.Ordinal))
+        {
+            configurations.Add(("ceiling (handler buffers in Kestrel)", bare, new Uri(bare.AddressOn(bareHost), path + "-ideal")));
+        }
+
+        foreach (var (name, host, _, _) in BenchEndpoints.Loopback.Where(e => e.Name is "Adaptive" or "Adaptive + MessageBoundary (library defaults)"))
+        {
+            configurations.Add((name, tuned, new Uri(tuned.AddressOn(host), path)));
+        }
+
+        // Run 0 warms up (JIT tiers, connections) and is not printed.
+        for (var run = 0; run <= runs; run++)
+        {
+            foreach (var (name, server, url) in configurations)
+            {
+                var cpuBefore = server.CpuTime;
+                var result = await wrk.RunAsync(url, seconds: 3, script: script, scriptArguments: script is null ? null : "16");
+                var cpuPerRequest = (server.CpuTime - cpuBefore).TotalMicroseconds / result.Requests;
+                if (run > 0)
+                {
+                    Console.WriteLine($"{name,-46} {result.RequestsPerSecond,10:F0} req/s {cpuPerRequest,8:F2} us CPU per request");
+                }
+            }
+        }
+
+        return 0;
+    }
+}
