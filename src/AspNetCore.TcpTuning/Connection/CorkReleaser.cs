@@ -1,21 +1,28 @@
 namespace AspNetCore.TcpTuning.Connection;
 
 /// <summary>
-/// The safety net of <see cref="CorkingSendPump"/>: one server-wide timer, ticking only while some pump holds bytes,
+/// The safety net of <see cref="CorkingSendPump"/>: one server-wide timer, armed only while some pump holds bytes,
 /// that has them sent when <see cref="CorkingSendPump.SafetyDelay"/> has passed since the last write without a
 /// marked end.
 /// </summary>
 internal sealed class CorkReleaser : IDisposable
 {
-    private static readonly TimeSpan s_tick = TimeSpan.FromMilliseconds(1);
+    // The least time between two sweeps: pumps still holding after a release request are looked at again this soon.
+    private static readonly TimeSpan s_minimumInterval = TimeSpan.FromMilliseconds(1);
 
-    private readonly PeriodicSweeper<CorkingSendPump> _sweeper;
+    private readonly DeadlineSweeper<CorkingSendPump> _sweeper;
 
     public CorkReleaser(TimeProvider timeProvider)
-        => _sweeper = new PeriodicSweeper<CorkingSendPump>(timeProvider, s_tick, static pump => pump.OnSweep());
+    {
+        SafetyDelayTicks = DeadlineSweeper<CorkingSendPump>.ToTimestampTicks(timeProvider, CorkingSendPump.SafetyDelay);
+        _sweeper = new DeadlineSweeper<CorkingSendPump>(timeProvider, s_minimumInterval, static (pump, now) => pump.OnSweep(now));
+    }
 
-    /// <summary>Watches <paramref name="pump"/> while it holds bytes.</summary>
-    public void Watch(CorkingSendPump pump) => _sweeper.Watch(pump);
+    /// <summary><see cref="CorkingSendPump.SafetyDelay"/> in the clock's timestamp ticks.</summary>
+    public long SafetyDelayTicks { get; }
+
+    /// <summary>Watches <paramref name="pump"/> while it holds bytes, held since <paramref name="heldSince"/>.</summary>
+    public void Watch(CorkingSendPump pump, long heldSince) => _sweeper.Watch(pump, heldSince + SafetyDelayTicks);
 
     public void Dispose() => _sweeper.Dispose();
 }

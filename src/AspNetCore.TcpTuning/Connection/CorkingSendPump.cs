@@ -97,9 +97,6 @@ internal sealed class CorkingSendPump : ITcpCorkControl
     /// <summary>The connection's output, to install as <c>Transport.Output</c>.</summary>
     public PipeWriter Output { get; }
 
-    /// <summary>Whether held bytes have waited <see cref="SafetyDelay"/> since the last write.</summary>
-    private bool HeldTooLong => Volatile.Read(ref _heldSince) is var since && since != 0 && _timeProvider.GetElapsedTime(since) >= SafetyDelay;
-
     /// <summary>
     /// Read on the writing side as it flushes: whether the pump, woken now, would send nothing (it holds less than a
     /// segment of a message not pushed, with no end or release pending). A guess without a lock, for scheduling only.
@@ -163,29 +160,37 @@ internal sealed class CorkingSendPump : ITcpCorkControl
         }
     }
 
-    /// <summary>Called by <see cref="CorkReleaser"/>: sends bytes held too long. Returns whether to keep watching.</summary>
-    internal bool OnSweep()
+    /// <summary>
+    /// Called by <see cref="CorkReleaser"/> at a sweep: sends bytes held too long. Returns when to look again (a
+    /// timestamp), or 0 to stop watching.
+    /// </summary>
+    internal long OnSweep(long now)
     {
-        if (HeldTooLong)
+        var since = Volatile.Read(ref _heldSince);
+        if (since != 0)
         {
+            var deadline = since + _releaser.SafetyDelayTicks;
+            if (now < deadline)
+            {
+                return deadline;
+            }
+
             _releaseRequested = true;
             _pipe.Reader.CancelPendingRead();
         }
-        else if (Volatile.Read(ref _heldSince) != 0)
-        {
-            return true;
-        }
 
-        // Let go, then look again: a hold that began meanwhile may have seen _watched still set and not asked.
+        // Let go, then look again: a hold that began meanwhile may have seen _watched still set and not asked. Bytes
+        // still held after a release request are looked at again as soon as the releaser sweeps again.
         _watched = false;
         Interlocked.MemoryBarrier();
-        if (Interlocked.Read(ref _heldSince) != 0)
+        since = Interlocked.Read(ref _heldSince);
+        if (since != 0)
         {
             _watched = true;
-            return true;
+            return since + _releaser.SafetyDelayTicks;
         }
 
-        return false;
+        return 0;
     }
 
     internal void OnAdvanced(long bytes)
@@ -303,7 +308,7 @@ internal sealed class CorkingSendPump : ITcpCorkControl
             if (!_watched)
             {
                 _watched = true;
-                _releaser.Watch(this);
+                _releaser.Watch(this, Volatile.Read(ref _heldSince));
             }
 
             if (!_heldInMessage)

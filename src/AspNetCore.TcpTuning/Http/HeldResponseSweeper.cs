@@ -4,20 +4,20 @@ namespace AspNetCore.TcpTuning.Http;
 
 /// <summary>
 /// Flushes responses whose held bytes have waited <see cref="ResponseFlushPolicy.MaxFlushDelay"/>: one server-wide
-/// timer, ticking every <see cref="Resolution"/> while some response holds bytes.
+/// timer, armed for the earliest such deadline while some response holds bytes.
 /// </summary>
 internal sealed class HeldResponseSweeper : IDisposable
 {
-    /// <summary>The tick: held bytes leave at most this long after their delay.</summary>
+    /// <summary>The least time between two sweeps: deadlines closer than this are met together.</summary>
     public static readonly TimeSpan Resolution = TimeSpan.FromMilliseconds(1);
 
-    private readonly PeriodicSweeper<MessageBoundaryPipeWriter> _sweeper;
+    private readonly DeadlineSweeper<MessageBoundaryPipeWriter> _sweeper;
 
     public HeldResponseSweeper(TimeProvider timeProvider)
-        => _sweeper = new PeriodicSweeper<MessageBoundaryPipeWriter>(timeProvider, Resolution, static writer => writer.OnSweep());
+        => _sweeper = new DeadlineSweeper<MessageBoundaryPipeWriter>(timeProvider, Resolution, static (writer, now) => writer.OnSweep(now));
 
-    /// <summary>Watches <paramref name="writer"/> until it no longer holds bytes.</summary>
-    public void Register(MessageBoundaryPipeWriter writer) => _sweeper.Watch(writer);
+    /// <summary>Watches <paramref name="writer"/> until it no longer holds bytes; first at <paramref name="deadline"/>.</summary>
+    public void Register(MessageBoundaryPipeWriter writer, long deadline) => _sweeper.Watch(writer, deadline);
 
     public void Dispose() => _sweeper.Dispose();
 }

@@ -588,15 +588,19 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
         if (!_registered && !_ended)
         {
             _registered = true;
-            _sweeper.Register(this);
+            _sweeper.Register(this, FlushDeadline);
         }
     }
 
+    // When the oldest held byte will have waited MaxFlushDelay, as a timestamp. Under _sync.
+    private long FlushDeadline => _oldestHeldTimestamp + (long)(_policy.MaxFlushDelay.TotalSeconds * _timeProvider.TimestampFrequency);
+
     /// <summary>
     /// Called by <see cref="HeldResponseSweeper"/> on its thread: flushes if the oldest held byte has waited
-    /// <see cref="ResponseFlushPolicy.MaxFlushDelay"/>. Returns whether to be looked at again.
+    /// <see cref="ResponseFlushPolicy.MaxFlushDelay"/> at <paramref name="now"/>. Returns when to look again (a
+    /// timestamp), or 0 to be let go.
     /// </summary>
-    public bool OnSweep()
+    public long OnSweep(long now)
     {
         ValueTask<FlushResult> flush;
         lock (_sync)
@@ -604,13 +608,19 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
             if (_ended || _held == 0)
             {
                 _registered = false;
-                return false;
+                return 0;
             }
 
-            // Between the app's GetMemory and Advance, while the response starts, or not yet due: look again.
-            if (_memoryOutstanding || !_context.Response.HasStarted || _timeProvider.GetElapsedTime(_oldestHeldTimestamp) < _policy.MaxFlushDelay)
+            // Between the app's GetMemory and Advance, or while the response starts: look again at the next sweep.
+            if (_memoryOutstanding || !_context.Response.HasStarted)
             {
-                return true;
+                return now;
+            }
+
+            var deadline = FlushDeadline;
+            if (now < deadline)
+            {
+                return deadline;
             }
 
             _held = 0;
@@ -623,7 +633,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
             catch (InvalidOperationException)
             {
                 // The response ended under us; Kestrel sends what it has.
-                return false;
+                return 0;
             }
         }
 
@@ -632,7 +642,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
             _ = ObserveAsync(flush);
         }
 
-        return false;
+        return 0;
 
         static async Task ObserveAsync(ValueTask<FlushResult> pending)
         {
