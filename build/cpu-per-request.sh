@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Quick side-by-side of one wrk scenario after a change (see QuickCompare in the benchmark project):
-#   bash build/cpu-per-request.sh /chatty [--runs N] [--pipelined]
+#   bash build/cpu-per-request.sh /chatty [--runs N] [--connections N] [--pipelined]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dotnet build build/TcpTuning.Benchmarks -c Release -nologo -v q >/dev/null

@@ -8,7 +8,7 @@ using TcpTuning.Benchmarks;
 //   TcpTuning.Benchmarks [--out FILE] [--rounds N] [--requests N] [--wrk-seconds N] [--send-counter PATH]
 //   TcpTuning.Benchmarks serve bare|tuned [veth]        (a server process, started by the run)
 //   TcpTuning.Benchmarks client URL PATH REQUESTS      (a sequential client, run inside the veth namespace)
-//   TcpTuning.Benchmarks compare PATH [--runs N] [--pipelined]   (a quick side-by-side of one scenario)
+//   TcpTuning.Benchmarks compare PATH [--runs N] [--connections N] [--pipelined]   (a quick side-by-side of one scenario)
 if (args.Length > 0 && args[0] == "compare")
 {
     return await QuickCompare.RunAsync(args[1..]);
@@ -54,6 +54,8 @@ var options = BenchOptions.Parse(args);
 const string Ceiling = "ceiling: bare Kestrel, handler writes with GetSpan/Advance, one flush at the end";
 const string Defaults = "Adaptive + MessageBoundary (library defaults)";
 int[] WorkerCounts = [1, 2, 4];
+// wrk connections besides the main tables' 32, for the chatty scenarios: how the ratio to bare moves with concurrency.
+int[] ConnectionCounts = [4, 128];
 var inv = CultureInfo.InvariantCulture;
 const int FloorRequests = 2000; // the floor is ~0.05 ms a request: more requests cost little and steady its median
 
@@ -90,6 +92,8 @@ try
     const string VethControl = "bare Kestrel (A/A control)";
     // nginx serves its bytes from a file, so its rate is a reference for the wire, not a like-for-like server comparison.
     var corkRpsConfigurations = corkConfigurations.Append((VethControl, BenchEndpoints.VethControlPort)).ToArray();
+    var sweepModes = chattyModes.Where(m => m.Name is "bare Kestrel" or Ceiling or Defaults).ToArray();
+    var sweepRps = new Dictionary<(string Scenario, int Connections, string Mode), List<double>>();
     var wrkScenarios = new (string Name, string Path, string? Script, (string Name, string Host, string? QuickAck, string? ResponseFlush)[] Modes)[]
     {
         ("plaintext", "/plaintext", null, BenchEndpoints.Loopback),
@@ -146,6 +150,20 @@ try
                     }
 
                     Console.WriteLine($"round {round + 1}/{options.Rounds} wrk {scenario,-42} {name,-46} {result.RequestsPerSecond,9:F0} req/s {cpuPerRequest,7:F2} us CPU");
+                }
+            }
+
+            foreach (var (scenario, path, _, _) in wrkScenarios.Where(w => w.Path.StartsWith("/chatty", StringComparison.Ordinal)))
+            {
+                foreach (var connections in ConnectionCounts)
+                {
+                    foreach (var (name, host, quickAck, _) in Rotate(sweepModes, round))
+                    {
+                        var url = new Uri(ServerOf(quickAck).AddressOn(host), name == Ceiling ? path + "-ideal" : path);
+                        var value = (await wrk.RunAsync(url, options.WrkSeconds, connections)).RequestsPerSecond;
+                        Add(sweepRps, (scenario, connections, name), value);
+                        Console.WriteLine($"round {round + 1}/{options.Rounds} wrk {scenario,-42} c{connections,-4} {name,-46} {value,9:F0} req/s");
+                    }
                 }
             }
         }
@@ -241,7 +259,7 @@ try
 
     // The async chatty ratio depends on how many thread-pool workers run: the same three handlers under fixed pool sizes,
     // each in its own pair of processes (the size is a runtime setting read at start).
-    var regimeModes = chattyModes.Where(m => m.Name is "bare Kestrel" or Ceiling or Defaults).ToArray();
+    var regimeModes = sweepModes;
     var regimeRps = new Dictionary<(int Workers, string Mode), List<double>>();
     if (wrk is not null)
     {
@@ -332,6 +350,21 @@ try
                     var cost = Median(cpu[(scenario, name)]);
                     var sendCell = wrkSends.TryGetValue((scenario, name), out var sent) ? Median(sent).ToString("F3", inv) : "n/a";
                     report.AppendLine(inv, $"| {name} | {value:F0} | {value / baseline:F2} | {cost:F2} | {cost / baselineCpu:F2} | {sendCell} |");
+                }
+            }
+
+            report.AppendLine().AppendLine("### chatty, by wrk connections").AppendLine();
+            report.AppendLine(inv, $"The two chatty scenarios at other wrk connection counts (`-c`), the same servers and rounds; the 32-connection rows are the tables above. Bare Kestrel's rate, and so every ratio to it, moves with the load; the library's ratio to the ceiling is what it controls.");
+            report.AppendLine();
+            report.AppendLine("| response | connections | bare Kestrel req/s | ceiling req/s | library defaults req/s | ceiling / bare | library defaults / bare | library defaults / ceiling |");
+            report.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
+            foreach (var (scenario, _, _, _) in wrkScenarios.Where(w => w.Path.StartsWith("/chatty", StringComparison.Ordinal)))
+            {
+                foreach (var connections in ConnectionCounts.Append(32).Order())
+                {
+                    double RateOf(string mode) => Median(connections == 32 ? rps[(scenario, mode)] : sweepRps[(scenario, connections, mode)]);
+                    var (bareRate, ceilingRate, defaultsRate) = (RateOf("bare Kestrel"), RateOf(Ceiling), RateOf(Defaults));
+                    report.AppendLine(inv, $"| {scenario} | {connections} | {bareRate:F0} | {ceilingRate:F0} | {defaultsRate:F0} | {ceilingRate / bareRate:F2} | {defaultsRate / bareRate:F2} | {defaultsRate / ceilingRate:F2} |");
                 }
             }
 

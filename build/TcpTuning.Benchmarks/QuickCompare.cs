@@ -9,17 +9,18 @@ namespace TcpTuning.Benchmarks;
 /// </summary>
 internal static class QuickCompare
 {
-    /// <param name="args"><c>PATH [--runs N] [--pipelined]</c>.</param>
+    /// <param name="args"><c>PATH [--runs N] [--connections N] [--pipelined]</c>.</param>
     public static async Task<int> RunAsync(string[] args)
     {
         if (args.Length == 0)
         {
-            Console.Error.WriteLine("usage: compare PATH [--runs N] [--pipelined]");
+            Console.Error.WriteLine("usage: compare PATH [--runs N] [--connections N] [--pipelined]");
             return 2;
         }
 
         var path = args[0];
-        var runs = args.SkipWhile(a => a != "--runs").Skip(1).Select(a => int.Parse(a, CultureInfo.InvariantCulture)).FirstOrDefault(3);
+        var runs = IntArgument(args, "--runs", 3);
+        var connections = IntArgument(args, "--connections", 32);
         var script = args.Contains("--pipelined") ? Path.Combine(AppContext.BaseDirectory, "pipeline.lua") : null;
         var wrk = Wrk.Find();
         if (wrk is null)
@@ -51,7 +52,7 @@ internal static class QuickCompare
             foreach (var (name, server, url) in configurations)
             {
                 var cpuBefore = server.CpuTime;
-                var result = await wrk.RunAsync(url, seconds: 3, script: script, scriptArguments: script is null ? null : "16");
+                var result = await wrk.RunAsync(url, seconds: 3, connections, script: script, scriptArguments: script is null ? null : "16");
                 var cpuPerRequest = (server.CpuTime - cpuBefore).TotalMicroseconds / result.Requests;
                 if (run > 0)
                 {
@@ -62,4 +63,7 @@ internal static class QuickCompare
 
         return 0;
     }
+
+    private static int IntArgument(string[] args, string name, int fallback)
+        => args.SkipWhile(a => a != name).Skip(1).Select(a => int.Parse(a, CultureInfo.InvariantCulture)).FirstOrDefault(fallback);
 }
