@@ -245,6 +245,8 @@ internal sealed class CorkingSendPump : ITcpCorkControl
         }
         finally
         {
+            // Nothing is held once the pump stops (sent, or lost with the connection): the releaser lets it go.
+            StopHolding();
             await reader.CompleteAsync(error).ConfigureAwait(false);
             await _transportOutput.CompleteAsync(error is null or SocketException or ObjectDisposedException ? null : error).ConfigureAwait(false);
         }
