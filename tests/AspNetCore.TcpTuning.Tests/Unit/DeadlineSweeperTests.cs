@@ -97,6 +97,29 @@ public sealed class DeadlineSweeperTests
         Assert.InRange(sweeps.Count, 100 / 5 - 2, 100 / 5 + 2);
     }
 
+    [Fact]
+    public void Timer_IsArmedInWholeMilliseconds_NeverZeroForAFutureDeadline()
+    {
+        // The system timer truncates to milliseconds: 0.9 ms would fire at once, and re-armed from that sweep, again.
+        var clock = new RecordingTimeProvider();
+        var start = clock.GetTimestamp();
+        var item = new Item(now => now);
+        using var sweeper = new DeadlineSweeper<Item>(clock, s_minimumInterval, static (item, now) => item.Visit(now));
+
+        sweeper.Watch(item, start + DeadlineSweeper<Item>.ToTimestampTicks(clock, TimeSpan.FromMilliseconds(0.3)));
+        for (var i = 0; i < 30; i++)
+        {
+            clock.Advance(TimeSpan.FromMilliseconds(0.1));
+        }
+
+        Assert.True(item.Visits.Count >= 2);
+        Assert.All(clock.DueTimes.Where(d => d != Timeout.InfiniteTimeSpan), due =>
+        {
+            Assert.True(due > TimeSpan.Zero, $"armed for {due}");
+            Assert.Equal(0, due.Ticks % TimeSpan.TicksPerMillisecond);
+        });
+    }
+
     // FakeTimeProvider moves the clock before it fires what is due: small steps, so that a timer sees its own time.
     private void Advance(TimeSpan span)
     {
@@ -126,5 +149,26 @@ public sealed class DeadlineSweeperTests
             Visits.Add(now);
             return next(now);
         }
+    }
+
+    private sealed class RecordingTimeProvider : FakeTimeProvider
+    {
+        public List<TimeSpan> DueTimes { get; } = [];
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+            => new RecordingTimer(base.CreateTimer(callback, state, dueTime, period), DueTimes);
+    }
+
+    private sealed class RecordingTimer(ITimer inner, List<TimeSpan> dueTimes) : ITimer
+    {
+        public bool Change(TimeSpan dueTime, TimeSpan period)
+        {
+            dueTimes.Add(dueTime);
+            return inner.Change(dueTime, period);
+        }
+
+        public void Dispose() => inner.Dispose();
+
+        public ValueTask DisposeAsync() => inner.DisposeAsync();
     }
 }
