@@ -298,7 +298,8 @@ internal sealed class CorkingSendPump : ITcpCorkControl
         // read here brought new bytes, so the safety delay counts from the last write: a message still being produced
         // keeps its held tail, one whose producer went quiet without an end loses it SafetyDelay later.
         var wasHolding = Volatile.Read(ref _heldSince) != 0;
-        Interlocked.Exchange(ref _heldSince, _timeProvider.GetTimestamp());
+        var heldSince = _timeProvider.GetTimestamp();
+        Interlocked.Exchange(ref _heldSince, heldSince);
         if (!wasHolding)
         {
             if (MustSendAll(available))
@@ -310,7 +311,7 @@ internal sealed class CorkingSendPump : ITcpCorkControl
             if (!_watched)
             {
                 _watched = true;
-                _releaser.Watch(this, Volatile.Read(ref _heldSince));
+                _releaser.Watch(this, heldSince);
             }
 
             if (!_heldInMessage)

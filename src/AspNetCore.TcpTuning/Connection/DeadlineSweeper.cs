@@ -83,7 +83,13 @@ internal sealed class DeadlineSweeper<T> : IDisposable
         long now;
         lock (_lock)
         {
-            // The timer is one-shot and armed again only after this sweep: sweeps never overlap.
+            // One sweep at a time. A watch with an earlier deadline can re-arm the timer between its firing and this
+            // lock: that second firing finds this sweep running, which visits the watched item and arms the timer anew.
+            if (_isSweeping)
+            {
+                return;
+            }
+
             _isSweeping = true;
             _armedFor = 0;
             batch = _items;

@@ -593,7 +593,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
     }
 
     // When the oldest held byte will have waited MaxFlushDelay, as a timestamp. Under _sync.
-    private long FlushDeadline => _oldestHeldTimestamp + (long)(_policy.MaxFlushDelay.TotalSeconds * _timeProvider.TimestampFrequency);
+    private long FlushDeadline => _oldestHeldTimestamp + DeadlineSweeper<MessageBoundaryPipeWriter>.ToTimestampTicks(_timeProvider, _policy.MaxFlushDelay);
 
     /// <summary>
     /// Called by <see cref="HeldResponseSweeper"/> on its thread: flushes if the oldest held byte has waited
