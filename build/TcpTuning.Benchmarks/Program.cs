@@ -92,7 +92,8 @@ try
     const string VethControl = "bare Kestrel (A/A control)";
     // nginx serves its bytes from a file, so its rate is a reference for the wire, not a like-for-like server comparison.
     var corkRpsConfigurations = corkConfigurations.Append((VethControl, BenchEndpoints.VethControlPort)).ToArray();
-    var sweepModes = chattyModes.Where(m => m.Name is "bare Kestrel" or Ceiling or Defaults).ToArray();
+    // Bare, ceiling and library defaults: the chatty scenarios again at other loads and thread-pool sizes.
+    var ceilingModes = chattyModes.Where(m => m.Name is "bare Kestrel" or Ceiling or Defaults).ToArray();
     var sweepRps = new Dictionary<(string Scenario, int Connections, string Mode), List<double>>();
     var wrkScenarios = new (string Name, string Path, string? Script, (string Name, string Host, string? QuickAck, string? ResponseFlush)[] Modes)[]
     {
@@ -157,7 +158,7 @@ try
             {
                 foreach (var connections in ConnectionCounts)
                 {
-                    foreach (var (name, host, quickAck, _) in Rotate(sweepModes, round))
+                    foreach (var (name, host, quickAck, _) in Rotate(ceilingModes, round))
                     {
                         var url = new Uri(ServerOf(quickAck).AddressOn(host), name == Ceiling ? path + "-ideal" : path);
                         var value = (await wrk.RunAsync(url, options.WrkSeconds, connections)).RequestsPerSecond;
@@ -259,7 +260,6 @@ try
 
     // The async chatty ratio depends on how many thread-pool workers run: the same three handlers under fixed pool sizes,
     // each in its own pair of processes (the size is a runtime setting read at start).
-    var regimeModes = sweepModes;
     var regimeRps = new Dictionary<(int Workers, string Mode), List<double>>();
     if (wrk is not null)
     {
@@ -274,14 +274,14 @@ try
             await using var tunedFixed = await ServerProcess.StartAsync(tuned: true, veth: false, sendCounter: null, environment);
             Uri UrlOf(string name, string host) => new((name == Defaults ? tunedFixed : bareFixed).AddressOn(host), name == Ceiling ? "/chatty-async-ideal" : "/chatty-async");
             // New processes: long enough a warm-up for the JIT to reach tier 1 on a saturated pool.
-            foreach (var (name, host, _, _) in regimeModes)
+            foreach (var (name, host, _, _) in ceilingModes)
             {
                 await wrk.RunAsync(UrlOf(name, host), 2 * options.WrkSeconds);
             }
 
             for (var round = 0; round < options.Rounds; round++)
             {
-                foreach (var (name, host, _, _) in Rotate(regimeModes, round))
+                foreach (var (name, host, _, _) in Rotate(ceilingModes, round))
                 {
                     var value = (await wrk.RunAsync(UrlOf(name, host), options.WrkSeconds)).RequestsPerSecond;
                     Add(regimeRps, (workers, name), value);
@@ -363,8 +363,7 @@ try
                 foreach (var connections in ConnectionCounts.Append(32).Order())
                 {
                     double RateOf(string mode) => Median(connections == 32 ? rps[(scenario, mode)] : sweepRps[(scenario, connections, mode)]);
-                    var (bareRate, ceilingRate, defaultsRate) = (RateOf("bare Kestrel"), RateOf(Ceiling), RateOf(Defaults));
-                    report.AppendLine(inv, $"| {scenario} | {connections} | {bareRate:F0} | {ceilingRate:F0} | {defaultsRate:F0} | {ceilingRate / bareRate:F2} | {defaultsRate / bareRate:F2} | {defaultsRate / ceilingRate:F2} |");
+                    report.AppendLine(inv, $"| {scenario} | {connections} | {CeilingCells(RateOf("bare Kestrel"), RateOf(Ceiling), RateOf(Defaults))}");
                 }
             }
 
@@ -375,14 +374,11 @@ try
             report.AppendLine("|---:|---:|---:|---:|---:|---:|---:|");
             foreach (var workers in WorkerCounts)
             {
-                var bareRate = Median(regimeRps[(workers, "bare Kestrel")]);
-                var ceilingRate = Median(regimeRps[(workers, Ceiling)]);
-                var defaultsRate = Median(regimeRps[(workers, Defaults)]);
-                report.AppendLine(inv, $"| {workers} | {bareRate:F0} | {ceilingRate:F0} | {defaultsRate:F0} | {ceilingRate / bareRate:F2} | {defaultsRate / bareRate:F2} | {defaultsRate / ceilingRate:F2} |");
+                report.AppendLine(inv, $"| {workers} | {CeilingCells(Median(regimeRps[(workers, "bare Kestrel")]), Median(regimeRps[(workers, Ceiling)]), Median(regimeRps[(workers, Defaults)]))}");
             }
 
             var asyncChatty = wrkScenarios[3].Name;
-            report.AppendLine(inv, $"| default (hill climbing, table above) | {Median(rps[(asyncChatty, "bare Kestrel")]):F0} | {Median(rps[(asyncChatty, Ceiling)]):F0} | {Median(rps[(asyncChatty, Defaults)]):F0} | {Median(rps[(asyncChatty, Ceiling)]) / Median(rps[(asyncChatty, "bare Kestrel")]):F2} | {Median(rps[(asyncChatty, Defaults)]) / Median(rps[(asyncChatty, "bare Kestrel")]):F2} | {Median(rps[(asyncChatty, Defaults)]) / Median(rps[(asyncChatty, Ceiling)]):F2} |");
+            report.AppendLine(inv, $"| default (hill climbing, table above) | {CeilingCells(Median(rps[(asyncChatty, "bare Kestrel")]), Median(rps[(asyncChatty, Ceiling)]), Median(rps[(asyncChatty, Defaults)]))}");
         }
 
         report.AppendLine().AppendLine("## Sends and segments per response (issue #4)").AppendLine();
@@ -567,6 +563,10 @@ static async Task<RunResult> LatencyAsync(ServerProcess server, Uri address, boo
     var intervals = Math.Max(1, sample.Requests - 1);
     return new RunResult(latency, (sample.LastSegmentsOut - sample.FirstSegmentsOut) / (double)intervals, (sample.LastRearms - sample.FirstRearms) / (double)intervals);
 }
+
+// The rates of bare Kestrel, the ceiling and the library defaults, and their ratios: the cells of a ceiling table row.
+static string CeilingCells(double bare, double ceiling, double defaults)
+    => string.Create(CultureInfo.InvariantCulture, $"{bare:F0} | {ceiling:F0} | {defaults:F0} | {ceiling / bare:F2} | {defaults / bare:F2} | {defaults / ceiling:F2} |");
 
 static double Median(IEnumerable<double> values)
 {
