@@ -63,7 +63,9 @@ internal sealed class ResponseFlushMiddleware
     private Task InvokeCore(HttpContext context, IHttpResponseBodyFeature originalResponseBody, TcpTuningConnectionFeature? connection, ResponseFlushPolicy policy, ITcpCorkControl? cork)
     {
         // HTTP/1.x: one response at a time per connection, so its state is reused; HTTP/2 streams run concurrently.
-        var reusable = connection is not null && !HttpProtocol.IsHttp2(context.Request.Protocol) && !HttpProtocol.IsHttp3(context.Request.Protocol);
+        // Asked as "is it 1.x" rather than "is it not 2 or 3": Kestrel's HTTP/1.1 string is the constant, found by reference.
+        var protocol = context.Request.Protocol;
+        var reusable = connection is not null && (HttpProtocol.IsHttp11(protocol) || HttpProtocol.IsHttp10(protocol));
         var state = (reusable ? connection!.TakeResponseFlushState() : null) ?? new ResponseFlushState(_timeProvider, _sweeper);
         state.Begin(context, originalResponseBody, policy, _routes.AnyRouteOverrides, cork, reusable ? connection : null);
         var writer = state.ResponseBody.BoundaryWriter;
