@@ -135,8 +135,7 @@ try
         {
             foreach (var (scenario, path, script, modes, passes) in wrkScenarios)
             {
-                // Every pass runs each configuration once, so the i-th runs of two configurations are a pair.
-                foreach (var (name, host, quickAck, _) in Enumerable.Range(0, passes).SelectMany(pass => Rotate(modes, round * passes + pass)))
+                foreach (var (name, host, quickAck, _) in RotatePasses(modes, round, passes))
                 {
                     var server = ServerOf(quickAck);
                     var url = new Uri(server.AddressOn(host), name == Ceiling ? path + "-ideal" : path);
@@ -179,7 +178,7 @@ try
             {
                 // The latency goals compare the slowest request of a run, a tail that one scheduling hiccup moves by
                 // milliseconds: several runs per round (each a few hundred milliseconds) steady its median.
-                foreach (var (name, port) in Enumerable.Range(0, CorkLatencyPasses).SelectMany(pass => Rotate(corkConfigurations, round * CorkLatencyPasses + pass)))
+                foreach (var (name, port) in RotatePasses(corkConfigurations, round, CorkLatencyPasses))
                 {
                     // p50 ms, max ms, data segments and bytes per response, from the client's TCP_INFO.
                     var output = await VethNamespace.RunClientAsync($"http://{BenchEndpoints.VethHost}:{port}/ {path} {(path == "/mib1" ? 20 : 50)}");
@@ -556,6 +555,9 @@ static async Task SequentialGetsAsync(Uri address, string path)
 }
 
 static T[] Rotate<T>(T[] items, int round) => items.Skip(round % items.Length).Concat(items.Take(round % items.Length)).ToArray();
+
+// Several passes over the items in one round, each in its own rotation: the i-th runs of any two items are a pair.
+static IEnumerable<T> RotatePasses<T>(T[] items, int round, int passes) => Enumerable.Range(0, passes).SelectMany(pass => Rotate(items, round * passes + pass));
 
 static void Add<TKey>(Dictionary<TKey, List<double>> table, TKey key, double value)
     where TKey : notnull

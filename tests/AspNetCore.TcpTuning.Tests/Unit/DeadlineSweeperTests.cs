@@ -8,6 +8,9 @@ public sealed class DeadlineSweeperTests
     private static readonly TimeSpan s_minimumInterval = TimeSpan.FromMilliseconds(1);
 
     private readonly FakeTimeProvider _clock = new();
+    private readonly long _start;
+
+    public DeadlineSweeperTests() => _start = _clock.GetTimestamp();
 
     [Fact]
     public void Watch_VisitsTheItemOnlyOnceItsDeadlinePasses()
@@ -135,10 +138,6 @@ public sealed class DeadlineSweeperTests
     private long Ticks(TimeSpan span) => DeadlineSweeper<Item>.ToTimestampTicks(_clock, span);
 
     private long At(TimeSpan fromStart) => _start + Ticks(fromStart);
-
-    private readonly long _start;
-
-    public DeadlineSweeperTests() => _start = _clock.GetTimestamp();
 
     private sealed class Item(Func<long, long> next)
     {
