@@ -60,9 +60,9 @@ internal sealed class FlushBeforeReadRequestBodyFeature : IRequestBodyPipeFeatur
 
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
-            if (response.HeldBytes > 0)
+            if (response.HasHeldBytes)
             {
-                await response.FlushNowAsync(cancellationToken).ConfigureAwait(false);
+                await response.FlushBeforeReadAsync(cancellationToken).ConfigureAwait(false);
             }
 
             return await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
@@ -88,7 +88,7 @@ internal sealed class FlushBeforeReadRequestBodyFeature : IRequestBodyPipeFeatur
     private sealed class FlushBeforeReadPipeReader(PipeReader inner, MessageBoundaryPipeWriter response) : PipeReader
     {
         public override ValueTask<ReadResult> ReadAsync(CancellationToken cancellationToken = default)
-            => response.HeldBytes > 0 ? FlushThenReadAsync(cancellationToken) : inner.ReadAsync(cancellationToken);
+            => response.HasHeldBytes ? FlushThenReadAsync(cancellationToken) : inner.ReadAsync(cancellationToken);
 
         public override bool TryRead(out ReadResult result) => inner.TryRead(out result);
 
@@ -102,7 +102,7 @@ internal sealed class FlushBeforeReadRequestBodyFeature : IRequestBodyPipeFeatur
 
         private async ValueTask<ReadResult> FlushThenReadAsync(CancellationToken cancellationToken)
         {
-            await response.FlushNowAsync(cancellationToken).ConfigureAwait(false);
+            await response.FlushBeforeReadAsync(cancellationToken).ConfigureAwait(false);
             return await inner.ReadAsync(cancellationToken).ConfigureAwait(false);
         }
     }

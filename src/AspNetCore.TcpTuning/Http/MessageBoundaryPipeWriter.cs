@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.IO.Pipelines;
 using AspNetCore.TcpTuning.Connection;
 using Microsoft.AspNetCore.Http;
@@ -7,48 +6,39 @@ using Microsoft.AspNetCore.Http.Features;
 namespace AspNetCore.TcpTuning.Http;
 
 /// <summary>
-/// The response body writer of the message-boundary flush policy. Writes go into Kestrel's own output buffer (no
-/// extra copy) and are flushed only when the message ends, when the app flushes explicitly, when
-/// <see cref="ResponseFlushPolicy.FlushThreshold"/> bytes are held, or <see cref="ResponseFlushPolicy.MaxFlushDelay"/>
-/// after the oldest held byte. A write that completes a Content-Length body is the end of the message: it goes
-/// through Kestrel's own write, which flushes it (with anything held) at once, as the app's last write would.
-/// Held writes are copied into one span of Kestrel's buffer and advanced together when something needs them there (a
-/// flush, the end, the app's own <see cref="GetMemory"/>, a write past the declared length): Kestrel's
-/// <c>GetSpan</c> and <c>Advance</c> each take its output lock, twice per write otherwise.
+/// The response body writer of the message-boundary policy: the mechanics that carry out <see cref="HoldPolicy"/>
+/// against Kestrel. Once the response has started, the app's bytes wait in a <see cref="HoldBuffer"/> and reach
+/// Kestrel as one write per flush, so Kestrel frames, validates and rate-times them as it does the app's own writes.
 /// </summary>
 /// <remarks>
-/// <see cref="FlushAsync"/> on this writer ends a write, not a message: <c>HttpResponse.WriteAsync</c> calls it after
-/// every write. An explicit flush is <c>Response.Body.FlushAsync()</c>. The delay timer flushes from another thread,
-/// so it and the app's calls into Kestrel's writer are serialised by <see cref="_sync"/>, and it never flushes
-/// between the app's <see cref="GetMemory"/> and <see cref="Advance"/> (a flush there would commit a chunk the app is
-/// still writing into). The timer is the server-wide <see cref="HeldResponseSweeper"/>, and it watches a response
-/// only once its handler has gone asynchronous (<see cref="WatchHeldBytes"/>): a handler that runs to completion
-/// synchronously ends its message before any delay could matter, and most responses never wake the timer. For the
-/// same reason the calls a handler makes before it first goes asynchronous skip the lock
-/// (<see cref="BeginSynchronousPhase"/>).
+/// Kestrel's state must never differ from what it would be without this writer at a point where Kestrel acts on it:
+/// calls Kestrel must judge as they come (a write past the declared length, a body on a bodyless status, anything
+/// before the response started) go straight to it, and on a failure the bytes Kestrel would have flushed are flushed
+/// and the ones it would still buffer are handed to it unflushed (<see cref="Materialize"/>). The delay timer flushes
+/// from its own thread, so every call that touches the buffer or Kestrel takes <see cref="_sync"/>, except while the
+/// handler still runs synchronously on the thread that started it (no timer watches the writer yet).
 /// </remarks>
 internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
 {
     private readonly Lock _sync = new();
     private readonly TimeProvider _timeProvider;
     private readonly HeldResponseSweeper _sweeper;
+    private readonly HoldPolicy _policy = new();
+    private readonly HoldBuffer _buffer = new();
     private HttpContext _context = null!;
     private IHttpResponseBodyFeature _inner = null!;
-    private ResponseFlushPolicy _policy = null!;
+    private ResponseFlushPolicy _settings = null!;
     private ITcpCorkControl? _cork;
     private bool _routesOverride;
 
-    private Decision _decision;
-    private bool _memoryOutstanding;
-    private bool _ended;
+    private ResponseFlushDecision _decision;
     private bool _started;
     private long _declaredLength;
-    private long _held;
     private long _bodyBytes;
-    private long _oldestHeldTimestamp;
-    private Memory<byte> _pending;
-    private int _pendingCount;
-    private bool _canBatch;
+    private long _kestrelBytes;
+    private bool _memoryFromBuffer;
+    private bool _memoryOutstanding;
+    private bool _ended;
     private bool _registered;
     private bool _watched;
     private int _synchronousThreadId;
@@ -63,270 +53,310 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
     /// Starts a response; the writer is reused for the next response of an HTTP/1.x connection.
     /// <paramref name="routesOverride"/>: whether any route sets its own flush mode (else the endpoint's applies).
     /// </summary>
-    public void Initialize(HttpContext context, IHttpResponseBodyFeature inner, ResponseFlushPolicy policy, bool routesOverride, ITcpCorkControl? cork)
+    public void Initialize(HttpContext context, IHttpResponseBodyFeature inner, ResponseFlushPolicy settings, bool routesOverride, ITcpCorkControl? cork)
     {
-        // Only the sweeper runs beside the app, and only while it holds this writer (it clears _registered under the
-        // lock when it lets go; only this side sets it): a writer it never held needs no lock, the common case.
+        // The timer may still hold this writer from the connection's previous response (it lets go under the lock).
         if (Volatile.Read(ref _registered))
         {
             lock (_sync)
             {
-                Reset(context, inner, policy, routesOverride, cork);
+                Reset(context, inner, settings, routesOverride, cork);
             }
         }
         else
         {
-            Reset(context, inner, policy, routesOverride, cork);
+            Reset(context, inner, settings, routesOverride, cork);
         }
     }
 
-    private void Reset(HttpContext context, IHttpResponseBodyFeature inner, ResponseFlushPolicy policy, bool routesOverride, ITcpCorkControl? cork)
+    private void Reset(HttpContext context, IHttpResponseBodyFeature inner, ResponseFlushPolicy settings, bool routesOverride, ITcpCorkControl? cork)
     {
         _context = context;
+        _inner = inner;
+        _settings = settings;
         _routesOverride = routesOverride;
         _cork = cork;
-        _inner = inner;
-        _policy = policy;
-        _decision = Decision.Undecided;
+        _decision = ResponseFlushDecision.Undecided;
+        _started = false;
+        _declaredLength = -1;
+        _bodyBytes = 0;
+        _kestrelBytes = 0;
+        _memoryFromBuffer = false;
         _memoryOutstanding = false;
         _ended = false;
-        _started = false;
         _watched = false;
-        _held = 0;
-        _bodyBytes = 0;
-        _pending = default;
-        _pendingCount = 0;
-        _canBatch = false;
-    }
-
-    private enum Decision
-    {
-        Undecided,
-
-        /// <summary>MessageBoundary: writes are held.</summary>
-        Hold,
-
-        /// <summary>PerWrite: every write is flushed (a corking send side may still fill segments with them).</summary>
-        PassThrough,
-
-        /// <summary>Server-sent events, or buffering disabled: every flush must reach the wire at once.</summary>
-        Stream,
+        _buffer.Clear();
+        _policy.Reset(settings.FlushThreshold, DeadlineSweeper<MessageBoundaryPipeWriter>.ToTimestampTicks(_timeProvider, settings.MaxFlushDelay), settings.HonorExplicitFlush);
     }
 
     /// <summary>The connection's corking send side, when the response is HTTP/1.x on a <c>Cork</c> endpoint.</summary>
     public ITcpCorkControl? Cork => _cork;
 
-    /// <summary>Bytes written but not flushed by this policy.</summary>
-    public long HeldBytes
-    {
-        get
-        {
-            using (Sync())
-            {
-                return _held;
-            }
-        }
-    }
+    /// <summary>Whether ended writes wait for a flush (a request-body read must send them first).</summary>
+    public bool HasHeldBytes => _decision == ResponseFlushDecision.Hold && _policy.Held > 0;
+
+    /// <summary>Bytes of ended writes that wait for a flush.</summary>
+    public long HeldBytes => _policy.Held;
 
     public override bool CanGetUnflushedBytes => _inner.Writer.CanGetUnflushedBytes;
 
-    public override long UnflushedBytes => _inner.Writer.UnflushedBytes + _pendingCount;
+    public override long UnflushedBytes => _inner.Writer.UnflushedBytes + _buffer.Length;
 
-    private bool Holding
-    {
-        get
-        {
-            if (_decision == Decision.Undecided)
-            {
-                _decision = Decide();
-            }
-
-            return _decision == Decision.Hold;
-        }
-    }
+    private bool Holding => _decision == ResponseFlushDecision.Hold;
 
     public override Memory<byte> GetMemory(int sizeHint = 0)
     {
         using (Sync())
         {
-            CommitPending();
-            _memoryOutstanding = true;
+            // Before the response starts the memory is Kestrel's, as it would be: Kestrel judges those bytes at its start.
+            if (_decision == ResponseFlushDecision.Undecided && _context.Response.HasStarted)
+            {
+                Decide();
+            }
+
+            if (Holding)
+            {
+                _memoryFromBuffer = true;
+                _memoryOutstanding = true;
+                return _buffer.GetMemory(sizeHint);
+            }
+
+            _memoryFromBuffer = false;
             return _inner.Writer.GetMemory(sizeHint);
         }
     }
 
-    public override Span<byte> GetSpan(int sizeHint = 0)
-    {
-        using (Sync())
-        {
-            CommitPending();
-            _memoryOutstanding = true;
-            return _inner.Writer.GetSpan(sizeHint);
-        }
-    }
+    public override Span<byte> GetSpan(int sizeHint = 0) => GetMemory(sizeHint).Span;
 
     public override void Advance(int bytes)
     {
         using (Sync())
         {
-            _inner.Writer.Advance(bytes);
-            _memoryOutstanding = false;
-            _bodyBytes += bytes;
-            if (Holding)
+            if (!_memoryFromBuffer)
             {
-                NoteHeld(bytes);
+                // Kestrel's own memory (before the response started, or not holding): Kestrel judges the bytes.
+                _inner.Writer.Advance(bytes);
+                _bodyBytes += bytes;
+                _kestrelBytes += bytes;
+                return;
             }
+
+            _memoryOutstanding = false;
+            if (ExceedsBody(bytes))
+            {
+                // Kestrel throws for bytes past the declared length at the Advance that carries them: let it.
+                var span = _buffer.GetMemory(0).Span[..bytes];
+                Observe(Materialize(FlushReason.Error));
+                _memoryFromBuffer = false;
+                _decision = ResponseFlushDecision.PassThrough;
+                var target = _inner.Writer.GetSpan(bytes);
+                span.CopyTo(target);
+                _inner.Writer.Advance(bytes);
+                return;
+            }
+
+            _buffer.Advance(bytes);
+            _bodyBytes += bytes;
         }
     }
 
+    /// <summary>Ends a write (<c>HttpResponse.WriteAsync</c> calls it after every write); not the app's explicit flush.</summary>
     public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default)
     {
+        if (NeedsStart())
+        {
+            // Kestrel's flush would start the response; start it without flushing, then hold what was written.
+            return StartThenEndWriteAsync(explicitFlush: false, cancellationToken);
+        }
+
         if (!Holding)
         {
             TellSendSide(0);
             return _inner.Writer.FlushAsync(cancellationToken);
         }
 
-        // The last byte of a Content-Length body is in: the message is complete.
-        if (EndsMessage(0))
-        {
-            return FlushNowAsync(cancellationToken);
-        }
-
-        // Bytes written through GetMemory before the response started: start it as Kestrel's flush would have.
-        return HasStarted ? FlushIfDueAsync(cancellationToken) : StartAndFlushIfDueAsync(cancellationToken);
+        return EndWrite(explicitFlush: false, cancellationToken);
     }
 
     public override ValueTask<FlushResult> WriteAsync(ReadOnlyMemory<byte> source, CancellationToken cancellationToken = default)
     {
-        if (!Holding)
+        if (NeedsStart())
         {
-            if (_cork is not null)
+            // A first write Kestrel would reject before starting (past the declared length) goes to it unstarted, so
+            // it answers 500 as it would; one that completes the body needs no holding.
+            var length = _context.Response.ContentLength ?? -1;
+            if (length >= 0 && _bodyBytes + source.Length >= length)
             {
-                TellSendSide(source.Length);
-                _bodyBytes += source.Length;
+                _decision = ResponseFlushDecision.PassThrough;
+                return WriteToKestrel(source, cancellationToken);
             }
 
-            return _inner.Writer.WriteAsync(source, cancellationToken);
+            return StartThenWriteAsync(source, cancellationToken);
         }
 
-        // The send side learns the end now, not when the handler returns: the flush below carries the last byte.
-        if (EndsMessage(source.Length))
-        {
-            // Kestrel writes (and on a first write, starts the response with) these bytes and flushes what is held too.
-            using (Sync())
-            {
-                CommitPending();
-                _held = 0;
-                _bodyBytes += source.Length;
-                return _inner.Writer.WriteAsync(source, cancellationToken);
-            }
-        }
+        return Holding ? WriteHeld(source, cancellationToken) : WriteToKestrel(source, cancellationToken);
+    }
 
-        return HasStarted ? WriteStarted(source, cancellationToken) : StartAndWriteAsync(source, cancellationToken);
+    // A write Kestrel handles as it comes (it throws before counting a write it rejects).
+    private ValueTask<FlushResult> WriteToKestrel(ReadOnlyMemory<byte> source, CancellationToken cancellationToken)
+    {
+        TellSendSide(source.Length);
+        var write = _inner.Writer.WriteAsync(source, cancellationToken);
+        _bodyBytes += source.Length;
+        return write;
     }
 
     public override void CancelPendingFlush() => _inner.Writer.CancelPendingFlush();
 
     public override void Complete(Exception? exception = null)
     {
-        CommitHeld();
+        using (Sync())
+        {
+            Observe(exception is null ? HandOverAll() : Materialize(FlushReason.Error));
+        }
+
         _inner.Writer.Complete(exception);
     }
 
-    public override ValueTask CompleteAsync(Exception? exception = null)
+    public override async ValueTask CompleteAsync(Exception? exception = null)
     {
-        CommitHeld();
-        return _inner.Writer.CompleteAsync(exception);
+        ValueTask<FlushResult> flush;
+        using (Sync())
+        {
+            flush = exception is null ? HandOverAll() : Materialize(FlushReason.Error);
+        }
+
+        await ObserveAsync(flush).ConfigureAwait(false);
+        await _inner.Writer.CompleteAsync(exception).ConfigureAwait(false);
     }
 
     /// <summary>
-    /// Puts held bytes into Kestrel's buffer, unflushed, before something writes to Kestrel around this writer
-    /// (the server's own stream, for synchronous writes).
+    /// Hands what is held to Kestrel, unflushed, before something writes to Kestrel around this writer (the server's
+    /// own stream, for synchronous writes): same pipe, same order.
     /// </summary>
     public void CommitHeld()
     {
         using (Sync())
         {
-            CommitPending();
+            if (_buffer.Length > 0)
+            {
+                // The ended part stays counted as held (a failure must still flush it); the tail joins Kestrel's bytes.
+                _kestrelBytes += _buffer.Tail.Length;
+                CommitToKestrel(_buffer.All.Span);
+                _buffer.ConsumeAll(_memoryOutstanding);
+            }
         }
     }
 
-    /// <summary>An explicit flush (<c>Response.Body.FlushAsync()</c>): honoured unless the policy says otherwise.</summary>
+    /// <summary>An explicit flush (<c>Response.Body.FlushAsync()</c>): honoured unless the settings say otherwise.</summary>
     public ValueTask<FlushResult> ExplicitFlushAsync(CancellationToken cancellationToken)
     {
-        if (!Holding || _policy.HonorExplicitFlush)
+        if (NeedsStart())
+        {
+            return StartThenEndWriteAsync(explicitFlush: true, cancellationToken);
+        }
+
+        if (!Holding)
         {
             _cork?.Push();
-            return FlushNowAsync(cancellationToken);
+            return _inner.Writer.FlushAsync(cancellationToken);
         }
 
-        return FlushIfDueAsync(cancellationToken);
+        return EndWrite(explicitFlush: true, cancellationToken);
     }
 
-    /// <summary><c>DisableBuffering()</c>: from here on every write flushes, held bytes with the next one.</summary>
+    /// <summary><c>DisableBuffering()</c>: from here on every write flushes; what the app ended leaves now.</summary>
     public void DisableBuffering()
     {
+        ValueTask<FlushResult> flush;
         using (Sync())
         {
-            CommitPending();
-            _decision = Decision.Stream;
+            flush = Materialize(FlushReason.Explicit);
+            _decision = ResponseFlushDecision.Stream;
         }
+
+        Observe(flush);
     }
 
-    /// <summary>Flushes whatever is held, now.</summary>
-    public ValueTask<FlushResult> FlushNowAsync(CancellationToken cancellationToken = default)
+    /// <summary>The app is about to read the request body: what it ended goes to the client first.</summary>
+    public ValueTask<FlushResult> FlushBeforeReadAsync(CancellationToken cancellationToken)
     {
         using (Sync())
         {
-            CommitPending();
-            _held = 0;
-            return _inner.Writer.FlushAsync(cancellationToken);
+            var reason = _policy.OnRequestBodyRead();
+            if (reason == FlushReason.None || !Holding)
+            {
+                return HeldResult(cancellationToken);
+            }
+
+            return FlushEnded(reason, cancellationToken);
         }
     }
 
     /// <summary>
-    /// The message is ending (the app returned or completed the response): stops the delay timer and, when
-    /// <paramref name="markEnd"/>, tells a corking send side which flush ends it. Kestrel's chunked terminator flush
-    /// carries held bytes with it; other framings are flushed here, because Kestrel flushes a Content-Length body at
-    /// its end only if it wrote bytes itself since the last flush.
+    /// The message is ending (the app returned or completed the response): what is held leaves and, when
+    /// <paramref name="markEnd"/>, a corking send side learns which flush ends the message. For chunked HTTP/1.1 the
+    /// held bytes go to Kestrel unflushed and leave with its terminating chunk, in one send.
     /// </summary>
     public ValueTask EndMessageAsync(bool markEnd)
     {
-        long held;
+        ValueTask<FlushResult> flush = default;
+        bool kestrelFlushesLast;
         using (Sync())
         {
-            CommitPending();
             _ended = true;
-            held = _held;
+            var held = Holding && (_buffer.Length > 0 || _kestrelBytes > 0);
+            kestrelFlushesLast = HttpMessageFraming.EndsWithKestrelFlush(_context);
+            if (markEnd)
+            {
+                _cork?.EndMessage(atNextFlush: held || kestrelFlushesLast);
+            }
+
+            if (held)
+            {
+                if (HttpMessageFraming.IsHttp1Chunked(_context))
+                {
+                    CommitToKestrel(_buffer.All.Span);
+                    _buffer.ConsumeAll(memoryOutstanding: false);
+                }
+                else
+                {
+                    flush = HandOverAll();
+                }
+            }
+
+            _policy.OnFlushed();
         }
 
-        if (markEnd)
-        {
-            // The end is the flush of what is held, or Kestrel's own last flush.
-            _cork?.EndMessage(atNextFlush: held > 0 || HttpMessageFraming.EndsWithKestrelFlush(_context));
-        }
-
-        if (held > 0 && !HttpMessageFraming.IsHttp1Chunked(_context))
-        {
-            var flush = FlushNowAsync();
-            return flush.IsCompletedSuccessfully ? default : AwaitFlush(flush);
-        }
-
-        return default;
+        return flush.IsCompletedSuccessfully ? default : AwaitFlush(flush);
 
         static async ValueTask AwaitFlush(ValueTask<FlushResult> flush) => await flush.ConfigureAwait(false);
     }
 
     /// <summary>
+    /// The app failed: Kestrel is given the state it would have had without this writer (the ended bytes flushed, the
+    /// rest buffered), then handles the failure as it would.
+    /// </summary>
+    public ValueTask FailAsync()
+    {
+        ValueTask<FlushResult> flush;
+        using (Sync())
+        {
+            flush = Materialize(FlushReason.Error);
+            _ended = true;
+        }
+
+        return flush.IsCompletedSuccessfully ? default : new ValueTask(ObserveAsync(flush));
+    }
+
+    /// <summary>
     /// The middleware is about to run the handler on this thread. Until <see cref="EndSynchronousPhase"/>, only this
-    /// thread can reach the writer: the sweeper holds a writer only once the handler has gone asynchronous, and a
-    /// continuation of the handler runs on another thread or after the phase ended. So the app's calls skip the lock
-    /// (four per small response), unless the sweeper still holds the writer from the connection's previous response.
+    /// thread can reach the writer: the timer watches it only once the handler has gone asynchronous, and a
+    /// continuation of the handler runs on another thread or after the phase ended. So the app's calls skip the lock,
+    /// unless the timer still holds the writer from the connection's previous response.
     /// </summary>
     public void BeginSynchronousPhase()
     {
-        // Only this side sets _registered, and only once watched: seen false here, it stays false for the phase.
         if (!Volatile.Read(ref _registered))
         {
             _synchronousThreadId = Environment.CurrentManagedThreadId;
@@ -336,148 +366,303 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
     /// <summary>The handler returned or went asynchronous: from here on every call takes the lock.</summary>
     public void EndSynchronousPhase() => _synchronousThreadId = 0;
 
-    /// <summary>
-    /// The handler went asynchronous: from now on held bytes are watched by the delay timer. Until then the handler's
-    /// own writes check the delay (a synchronous handler's thread is busy producing, and its end flushes).
-    /// </summary>
+    /// <summary>The handler went asynchronous: from now on the delay timer watches held bytes.</summary>
     public void WatchHeldBytes()
     {
         lock (_sync)
         {
             _watched = true;
-            if (_held > 0)
+            _policy.CheckDelayAtWrites = false;
+            if (_policy.Held > 0)
             {
                 RegisterUnderLock();
             }
         }
     }
 
-    /// <summary>Ends the response without flushing (it is over, or failed): the sweeper lets go of this writer.</summary>
+    /// <summary>Ends the response without flushing (it is over, or failed): the timer lets go of this writer.</summary>
     public void EndWithoutFlush()
     {
-        // Set only on the app's side (this call, EndMessageAsync, Initialize): already ended needs no lock.
-        if (_ended)
-        {
-            return;
-        }
-
         using (Sync())
         {
-            // Only a failed or aborted response gets here with bytes still pending (a flush or the end commits
-            // them): Kestrel will not send it on, so they are dropped with it.
-            _pending = default;
-            _pendingCount = 0;
+            _buffer.Clear();
+            _policy.OnFlushed();
             _ended = true;
         }
     }
 
     public void Dispose() => EndWithoutFlush();
 
-    // Only while undecided: DisableBuffering() decides PassThrough itself.
-    private Decision Decide()
+    /// <summary>
+    /// Called by <see cref="HeldResponseSweeper"/> on its thread: flushes if the oldest held byte has waited the full
+    /// delay at <paramref name="now"/>. Returns when to look again (a timestamp), or 0 to be let go.
+    /// </summary>
+    public long OnSweep(long now)
     {
-        // Server-sent events are a stream of messages: each write is one and must leave at once.
-        var contentType = _context.Response.ContentType;
-        if (contentType is not null && contentType.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase))
+        ValueTask<FlushResult> flush;
+        lock (_sync)
         {
-            return Decision.Stream;
-        }
-
-        var mode = _routesOverride ? _context.GetEndpoint()?.Metadata.GetMetadata<IResponseFlushMetadata>()?.Mode ?? _policy.Mode : _policy.Mode;
-        return mode == ResponseFlushMode.MessageBoundary ? Decision.Hold : Decision.PassThrough;
-    }
-
-    private async ValueTask<FlushResult> StartAndWriteAsync(ReadOnlyMemory<byte> source, CancellationToken cancellationToken)
-    {
-        // Start the response as Kestrel's first write would (OnStarting, headers, framing), without flushing it.
-        await _inner.StartAsync(cancellationToken).ConfigureAwait(false);
-
-        // Reads, now that the headers are final, the declared length and whether the body may be batched.
-        _ = HasStarted;
-        return await WriteStarted(source, cancellationToken).ConfigureAwait(false);
-    }
-
-    private ValueTask<FlushResult> WriteStarted(ReadOnlyMemory<byte> source, CancellationToken cancellationToken)
-    {
-        if (!_canBatch || ExceedsBody(source.Length))
-        {
-            return WriteThroughAsync(source, cancellationToken);
-        }
-
-        return CopyHeld(source.Span) ? FlushNowAsync(cancellationToken) : HeldResult(cancellationToken);
-    }
-
-    private async ValueTask<FlushResult> StartAndFlushIfDueAsync(CancellationToken cancellationToken)
-    {
-        await _inner.StartAsync(cancellationToken).ConfigureAwait(false);
-        return await FlushIfDueAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>Copies <paramref name="source"/> into Kestrel's buffer and holds it; returns whether a flush is due.</summary>
-    private bool CopyHeld(ReadOnlySpan<byte> source)
-    {
-        using (Sync())
-        {
-            var total = source.Length;
-            while (!source.IsEmpty)
+            if (_ended || !Holding || _policy.Held == 0)
             {
-                if (_pendingCount == _pending.Length)
-                {
-                    CommitPending();
-                    _pending = _inner.Writer.GetMemory(1);
-                }
-
-                var count = Math.Min(_pending.Length - _pendingCount, source.Length);
-                source[..count].CopyTo(_pending.Span[_pendingCount..]);
-                _pendingCount += count;
-                source = source[count..];
+                _registered = false;
+                return 0;
             }
 
-            _bodyBytes += total;
-            NoteHeld(total);
-            return IsFlushDue();
+            if (_policy.OnDeadline(now) == FlushReason.None)
+            {
+                return _policy.Deadline;
+            }
+
+            _registered = false;
+            try
+            {
+                flush = FlushEnded(FlushReason.Delay, CancellationToken.None);
+            }
+            catch (InvalidOperationException)
+            {
+                // The response ended under us; Kestrel sends what it has.
+                return 0;
+            }
         }
+
+        Observe(flush);
+        return 0;
     }
 
-    // A write Kestrel must see as it comes: it throws for a body the response cannot have (204, 205, 304) or one past
-    // the declared Content-Length, as it would have for this write under PerWrite.
-    private ValueTask<FlushResult> WriteThroughAsync(ReadOnlyMemory<byte> source, CancellationToken cancellationToken)
+    // Decides, if undecided; whether the response holds and has yet to be started.
+    private bool NeedsStart()
+    {
+        if (_decision != ResponseFlushDecision.Undecided)
+        {
+            return false;
+        }
+
+        var started = _context.Response.HasStarted;
+        return Decide() == ResponseFlushDecision.Hold && !started;
+    }
+
+    private ResponseFlushDecision Decide()
+    {
+        var mode = _routesOverride ? _context.GetEndpoint()?.Metadata.GetMetadata<IResponseFlushMetadata>()?.Mode ?? _settings.Mode : _settings.Mode;
+        var response = _context.Response;
+        var decision = ResponseFlushDecider.Decide(mode, response.StatusCode, response.ContentType, HttpMethods.IsHead(_context.Request.Method));
+        _decision = decision;
+        return decision;
+    }
+
+    private async ValueTask<FlushResult> StartThenEndWriteAsync(bool explicitFlush, CancellationToken cancellationToken)
+    {
+        await StartAsync(cancellationToken).ConfigureAwait(false);
+        return await EndWrite(explicitFlush, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async ValueTask<FlushResult> StartThenWriteAsync(ReadOnlyMemory<byte> source, CancellationToken cancellationToken)
+    {
+        await StartAsync(cancellationToken).ConfigureAwait(false);
+        return await WriteHeld(source, cancellationToken).ConfigureAwait(false);
+    }
+
+    // Starts the response as Kestrel's first write would (OnStarting, headers, framing), without flushing it. Headers
+    // and bytes advanced before the start wait in Kestrel's buffer, as part of the first ended write.
+    private async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await _inner.StartAsync(cancellationToken).ConfigureAwait(false);
+        OnStarted();
+    }
+
+    private void OnStarted()
+    {
+        if (_started)
+        {
+            return;
+        }
+
+        _started = true;
+        _declaredLength = _context.Response.ContentLength ?? -1;
+    }
+
+    private ValueTask<FlushResult> WriteHeld(ReadOnlyMemory<byte> source, CancellationToken cancellationToken)
     {
         using (Sync())
         {
-            CommitPending();
-            _inner.Writer.Write(source.Span);
+            OnStarted();
+            _memoryOutstanding = false;
+            if (ExceedsBody(source.Length))
+            {
+                // Past the declared length: Kestrel throws at this write, as it would have; it is no longer held.
+                Observe(Materialize(FlushReason.Error));
+                _decision = ResponseFlushDecision.PassThrough;
+                return WriteToKestrel(source, cancellationToken);
+            }
+
+            var completes = CompletesBody(source.Length);
             _bodyBytes += source.Length;
-            NoteHeld(source.Length);
-            if (!IsFlushDue())
+            if (completes || _policy.IsLargeWrite(source.Length))
             {
-                return HeldResult(cancellationToken);
+                return WriteThrough(source, completes, cancellationToken);
             }
-        }
 
-        return FlushNowAsync(cancellationToken);
+            _buffer.Append(source.Span);
+            var reason = _policy.OnWriteEnded(_buffer.EndWrite() + TakeKestrelBytes(), Now(), completesBody: false);
+            return Act(reason, cancellationToken);
+        }
     }
 
-    // Hands the bytes copied since the last commit to Kestrel, still unflushed. Under _sync.
-    private void CommitPending()
+    // The write ends the message, or is too large to hold: what is held leaves first, then the write, unheld. Under _sync.
+    private ValueTask<FlushResult> WriteThrough(ReadOnlyMemory<byte> source, bool completes, CancellationToken cancellationToken)
     {
-        var count = _pendingCount;
-        _pending = default;
-        _pendingCount = 0;
-        if (count > 0)
+        if (completes)
         {
-            _inner.Writer.Advance(count);
+            // The send side learns the end now: the flush below carries the last byte.
+            _cork?.EndMessage(atNextFlush: true);
+        }
+
+        if (_buffer.Length == 0)
+        {
+            _kestrelBytes = 0;
+            _policy.OnFlushed();
+            return _inner.Writer.WriteAsync(source, cancellationToken);
+        }
+
+        if (source.Length <= _settings.FlushThreshold)
+        {
+            // One write to Kestrel: one chunk, one flush.
+            _buffer.Append(source.Span);
+            return HandOverAll(cancellationToken);
+        }
+
+        var held = HandOverAll(cancellationToken);
+        return held.IsCompletedSuccessfully ? _inner.Writer.WriteAsync(source, cancellationToken) : WriteAfterAsync(held, source, cancellationToken);
+    }
+
+    private async ValueTask<FlushResult> WriteAfterAsync(ValueTask<FlushResult> held, ReadOnlyMemory<byte> source, CancellationToken cancellationToken)
+    {
+        var result = await held.ConfigureAwait(false);
+        if (result.IsCanceled || result.IsCompleted)
+        {
+            return result;
+        }
+
+        return await _inner.Writer.WriteAsync(source, cancellationToken).ConfigureAwait(false);
+    }
+
+    private ValueTask<FlushResult> EndWrite(bool explicitFlush, CancellationToken cancellationToken)
+    {
+        using (Sync())
+        {
+            OnStarted();
+            _memoryOutstanding = false;
+            var ended = _buffer.EndWrite() + TakeKestrelBytes();
+            var completes = CompletesBody(0);
+            var now = Now();
+            var reason = explicitFlush ? _policy.OnExplicitFlush(ended, now, completes) : _policy.OnWriteEnded(ended, now, completes);
+            if (reason == FlushReason.End)
+            {
+                _cork?.EndMessage(atNextFlush: true);
+            }
+
+            return Act(reason, cancellationToken);
         }
     }
 
-    // Whether another `additional` bytes go past the declared Content-Length. Only once started.
-    private bool ExceedsBody(long additional) => _declaredLength >= 0 && _bodyBytes + additional > _declaredLength;
+    // Carries out the policy's answer to an ended write. Under _sync.
+    private ValueTask<FlushResult> Act(FlushReason reason, CancellationToken cancellationToken)
+    {
+        if (reason != FlushReason.None)
+        {
+            return FlushEnded(reason, cancellationToken);
+        }
 
-    // Whether the CompletesBody rule applies is decided by the caller; this is the threshold and the delay. Under _sync.
-    private bool IsFlushDue()
-        => _held >= _policy.FlushThreshold
-            // A response the sweeper watches has its delay checked there; reading the clock at every write costs.
-            || (_held > 0 && !_registered && _timeProvider.GetElapsedTime(_oldestHeldTimestamp) >= _policy.MaxFlushDelay);
+        if (_watched && !_registered && _policy.Held > 0)
+        {
+            RegisterUnderLock();
+        }
+
+        return HeldResult(cancellationToken);
+    }
+
+    // Hands the ended bytes to Kestrel as one counted write and flushes (with Kestrel's own unflushed bytes, which
+    // precede them). The tail stays held. Under _sync.
+    private ValueTask<FlushResult> FlushEnded(FlushReason reason, CancellationToken cancellationToken)
+    {
+        if (reason is FlushReason.Explicit or FlushReason.Delay or FlushReason.BeforeRead)
+        {
+            // The bytes must reach the wire now, not fill a segment on the send side.
+            _cork?.Push();
+        }
+
+        _policy.OnFlushed();
+        _kestrelBytes = 0;
+        var ended = _buffer.Ended;
+        if (ended.IsEmpty)
+        {
+            return _inner.Writer.FlushAsync(cancellationToken);
+        }
+
+        var flush = _inner.Writer.WriteAsync(ended, cancellationToken);
+        _buffer.ConsumeEnded(_memoryOutstanding);
+        return flush;
+    }
+
+    // Hands everything held to Kestrel as one counted write and flushes. Under _sync.
+    private ValueTask<FlushResult> HandOverAll(CancellationToken cancellationToken = default)
+    {
+        _policy.OnFlushed();
+        _kestrelBytes = 0;
+        if (_buffer.Length == 0)
+        {
+            return default;
+        }
+
+        var flush = _inner.Writer.WriteAsync(_buffer.All, cancellationToken);
+        _buffer.ConsumeAll(_memoryOutstanding);
+        return flush;
+    }
+
+    // Gives Kestrel the state it would have without this writer: ended bytes flushed (one counted write), the tail
+    // buffered unflushed. Under _sync.
+    private ValueTask<FlushResult> Materialize(FlushReason reason)
+    {
+        if (!Holding || _ended)
+        {
+            return default;
+        }
+
+        var flush = _policy.Held > 0 ? FlushEnded(reason, CancellationToken.None) : default;
+        var tail = _buffer.Tail;
+        if (!tail.IsEmpty)
+        {
+            CommitToKestrel(tail.Span);
+            _kestrelBytes += tail.Length;
+        }
+
+        _buffer.ConsumeAll(_memoryOutstanding);
+        return flush;
+    }
+
+    // Copies bytes into Kestrel's buffer without flushing, each piece as one chunk where Kestrel chunks. Under _sync.
+    private void CommitToKestrel(ReadOnlySpan<byte> bytes)
+    {
+        var writer = _inner.Writer;
+        while (!bytes.IsEmpty)
+        {
+            var span = writer.GetSpan(bytes.Length);
+            var count = Math.Min(span.Length, bytes.Length);
+            bytes[..count].CopyTo(span);
+            writer.Advance(count);
+            bytes = bytes[count..];
+        }
+    }
+
+    // Bytes the app advanced into Kestrel's own buffer before the response started: they end with this write.
+    private long TakeKestrelBytes()
+    {
+        var bytes = _kestrelBytes;
+        _kestrelBytes = 0;
+        return bytes;
+    }
+
+    private long Now() => _policy.NeedsTime ? _timeProvider.GetTimestamp() : 0;
 
     // A flushed write that is not held: tells a corking send side whether it must leave at once (a stream), or ends
     // the message (the last byte of a Content-Length body); otherwise the send side may fill segments with it.
@@ -488,27 +673,24 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
             return;
         }
 
-        if (_decision == Decision.Stream)
+        if (_decision == ResponseFlushDecision.Stream)
         {
             _cork.Push();
         }
-        else
+        else if (CompletesBody(additional))
         {
-            EndsMessage(additional);
+            _cork.EndMessage(atNextFlush: true);
         }
     }
 
-    // Whether another `additional` bytes complete a Content-Length body; if so, a corking send side learns that the
-    // flush carrying them ends the message.
-    private bool EndsMessage(long additional)
-    {
-        if (!CompletesBody(additional))
-        {
-            return false;
-        }
+    // Whether another `additional` bytes go past the declared Content-Length.
+    private bool ExceedsBody(long additional) => _declaredLength >= 0 && _bodyBytes + additional > _declaredLength;
 
-        _cork?.EndMessage(atNextFlush: true);
-        return true;
+    // Whether the body is complete once another `additional` bytes are written: only a declared Content-Length says so.
+    private bool CompletesBody(long additional)
+    {
+        var length = _started ? _declaredLength : _context.Response.ContentLength ?? -1;
+        return length > 0 && _bodyBytes + additional == length;
     }
 
     private static ValueTask<FlushResult> HeldResult(CancellationToken cancellationToken)
@@ -516,144 +698,34 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
             ? ValueTask.FromCanceled<FlushResult>(cancellationToken)
             : new ValueTask<FlushResult>(new FlushResult(isCanceled: false, isCompleted: false));
 
-    // Whether the body is complete once another `additional` bytes are written: only a declared Content-Length says so.
-    private bool CompletesBody(long additional)
-    {
-        var length = HasStarted ? _declaredLength : _context.Response.ContentLength ?? -1;
-        return length > 0 && Volatile.Read(ref _bodyBytes) + additional == length;
-    }
-
-    // Whether the response has started, read from the app's side. Once it has, its headers are read-only, so the
-    // declared length is read once instead of at every write.
-    private bool HasStarted
-    {
-        get
-        {
-            if (_started)
-            {
-                return true;
-            }
-
-            if (!_context.Response.HasStarted)
-            {
-                return false;
-            }
-
-            _declaredLength = _context.Response.ContentLength ?? -1;
-            _canBatch = _context.Response.StatusCode is not (StatusCodes.Status204NoContent or StatusCodes.Status205ResetContent or StatusCodes.Status304NotModified);
-            _started = true;
-            return true;
-        }
-    }
-
-    private ValueTask<FlushResult> FlushIfDueAsync(CancellationToken cancellationToken)
-    {
-        if (cancellationToken.IsCancellationRequested)
-        {
-            return ValueTask.FromCanceled<FlushResult>(cancellationToken);
-        }
-
-        bool due;
-        using (Sync())
-        {
-            due = IsFlushDue();
-        }
-
-        return due ? FlushNowAsync(cancellationToken) : HeldResult(cancellationToken);
-    }
-
-    // Called under _sync.
-    private void NoteHeld(long bytes)
-    {
-        if (bytes <= 0)
-        {
-            return;
-        }
-
-        if (_held == 0)
-        {
-            _oldestHeldTimestamp = _timeProvider.GetTimestamp();
-            if (_watched)
-            {
-                RegisterUnderLock();
-            }
-        }
-
-        _held += bytes;
-    }
-
-    // Called under _sync.
+    // Under _sync.
     private void RegisterUnderLock()
     {
         if (!_registered && !_ended)
         {
             _registered = true;
-            _sweeper.Register(this, FlushDeadline);
+            _sweeper.Register(this, _policy.Deadline);
         }
     }
 
-    // When the oldest held byte will have waited MaxFlushDelay, as a timestamp. Under _sync.
-    private long FlushDeadline => _oldestHeldTimestamp + DeadlineSweeper<MessageBoundaryPipeWriter>.ToTimestampTicks(_timeProvider, _policy.MaxFlushDelay);
-
-    /// <summary>
-    /// Called by <see cref="HeldResponseSweeper"/> on its thread: flushes if the oldest held byte has waited
-    /// <see cref="ResponseFlushPolicy.MaxFlushDelay"/> at <paramref name="now"/>. Returns when to look again (a
-    /// timestamp), or 0 to be let go.
-    /// </summary>
-    public long OnSweep(long now)
+    // A flush nobody awaits: its failure is the connection's, which the app sees at its next write.
+    private static void Observe(ValueTask<FlushResult> flush)
     {
-        ValueTask<FlushResult> flush;
-        lock (_sync)
-        {
-            if (_ended || _held == 0)
-            {
-                _registered = false;
-                return 0;
-            }
-
-            // Between the app's GetMemory and Advance, or while the response starts: look again at the next sweep.
-            if (_memoryOutstanding || !_context.Response.HasStarted)
-            {
-                return now;
-            }
-
-            var deadline = FlushDeadline;
-            if (now < deadline)
-            {
-                return deadline;
-            }
-
-            _held = 0;
-            _registered = false;
-            try
-            {
-                CommitPending();
-                flush = _inner.Writer.FlushAsync();
-            }
-            catch (InvalidOperationException)
-            {
-                // The response ended under us; Kestrel sends what it has.
-                return 0;
-            }
-        }
-
-        if (!flush.IsCompleted)
+        if (!flush.IsCompletedSuccessfully)
         {
             _ = ObserveAsync(flush);
         }
+    }
 
-        return 0;
-
-        static async Task ObserveAsync(ValueTask<FlushResult> pending)
+    private static async Task ObserveAsync(ValueTask<FlushResult> pending)
+    {
+        try
         {
-            try
-            {
-                await pending.ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or InvalidOperationException or IOException)
-            {
-                // The connection went away; the app sees it on its next write.
-            }
+            await pending.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or InvalidOperationException or IOException or ObjectDisposedException)
+        {
+            // The connection went away or the response failed; Kestrel reports that itself.
         }
     }
 

@@ -139,10 +139,11 @@ internal sealed class ResponseFlushMiddleware
             endMarked = true;
             await state.EndMessageAsync().ConfigureAwait(false);
         }
-        catch when (writer.HeldBytes > 0 && !context.RequestAborted.IsCancellationRequested)
+        catch when (!context.RequestAborted.IsCancellationRequested)
         {
-            // Send what a per-write response would already have sent; Kestrel then ends the response as it would.
-            await writer.FlushNowAsync().ConfigureAwait(false);
+            // Kestrel is given what it would have had (the ended writes flushed, the rest buffered), then handles the
+            // failure as it would: a 500 if nothing was sent, else it closes the connection.
+            await writer.FailAsync().ConfigureAwait(false);
             throw;
         }
         finally

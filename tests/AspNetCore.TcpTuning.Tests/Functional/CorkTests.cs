@@ -116,9 +116,10 @@ public sealed class CorkTests
         Assert.True(metrics["tcp_tuning.cork.safety_releases"] >= 1);
     }
 
+    // Not on CorkBoundary: its writes are due at once (MaxFlushDelay zero), and a flush that is due pushes its bytes
+    // past the pump (the delay bounds the whole stack), so the pump never holds them.
     [LinuxTheory]
     [InlineData(CorkHost)]
-    [InlineData(CorkBoundaryHost)]
     public async Task ContentLengthBodyComplete_EndMarkedAtTheLastWrite_NotWhenHandlerReturns(string host)
     {
         await using var server = await StartAsync();

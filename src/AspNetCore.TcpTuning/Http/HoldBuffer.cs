@@ -1,0 +1,132 @@
+using System.Buffers;
+
+namespace AspNetCore.TcpTuning.Http;
+
+/// <summary>
+/// Response bytes the app wrote that Kestrel has not seen yet: an ended part (writes that ended, which Kestrel would
+/// already have flushed) followed by a tail (bytes advanced since the last flush, which Kestrel would still buffer).
+/// They reach Kestrel as one counted write, so its data-rate accounting sees them as it sees the app's own writes.
+/// </summary>
+internal sealed class HoldBuffer
+{
+    // Kept between responses up to this size; larger arrays go back to the pool when the response ends.
+    private const int RetainedSize = 4096;
+
+    private byte[] _array = [];
+    private int _start;
+    private int _ended;
+    private int _count;
+
+    /// <summary>Bytes held in all.</summary>
+    public int Length => _count - _start;
+
+    /// <summary>The ended part.</summary>
+    public ReadOnlyMemory<byte> Ended => _array.AsMemory(_start, _ended - _start);
+
+    /// <summary>The tail: advanced, not yet ended by a flush.</summary>
+    public ReadOnlyMemory<byte> Tail => _array.AsMemory(_ended, _count - _ended);
+
+    /// <summary>Everything held, ended part first.</summary>
+    public ReadOnlyMemory<byte> All => _array.AsMemory(_start, _count - _start);
+
+    /// <summary>Room for at least <paramref name="sizeHint"/> bytes (at least one) after what is held.</summary>
+    public Memory<byte> GetMemory(int sizeHint)
+    {
+        var needed = Math.Max(sizeHint, 1);
+        if (_array.Length - _count < needed)
+        {
+            Grow(needed);
+        }
+
+        return _array.AsMemory(_count);
+    }
+
+    /// <summary>The app wrote <paramref name="bytes"/> into the memory last handed out.</summary>
+    public void Advance(int bytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(bytes);
+        if (bytes > _array.Length - _count)
+        {
+            throw new ArgumentOutOfRangeException(nameof(bytes), "Can't advance past buffer size.");
+        }
+
+        _count += bytes;
+    }
+
+    /// <summary>Copies <paramref name="source"/> after what is held.</summary>
+    public void Append(ReadOnlySpan<byte> source)
+    {
+        source.CopyTo(GetMemory(source.Length).Span);
+        _count += source.Length;
+    }
+
+    /// <summary>The tail becomes part of the ended bytes; returns how many bytes that added.</summary>
+    public int EndWrite()
+    {
+        var added = _count - _ended;
+        _ended = _count;
+        return added;
+    }
+
+    /// <summary>
+    /// The ended part was handed to Kestrel. <paramref name="memoryOutstanding"/>: the app still writes into memory
+    /// handed out after the tail, so nothing may move until it advances.
+    /// </summary>
+    public void ConsumeEnded(bool memoryOutstanding)
+    {
+        _start = _ended;
+        Compact(memoryOutstanding);
+    }
+
+    /// <summary>Everything was handed to Kestrel.</summary>
+    public void ConsumeAll(bool memoryOutstanding)
+    {
+        _start = _ended = _count;
+        Compact(memoryOutstanding);
+    }
+
+    /// <summary>Forgets what is held (the response is over) and lets a large array go.</summary>
+    public void Clear()
+    {
+        _start = _ended = _count = 0;
+        if (_array.Length > RetainedSize)
+        {
+            ArrayPool<byte>.Shared.Return(_array);
+            _array = [];
+        }
+    }
+
+    private void Compact(bool memoryOutstanding)
+    {
+        if (_start == _count && !memoryOutstanding)
+        {
+            _start = _ended = _count = 0;
+        }
+    }
+
+    private void Grow(int needed)
+    {
+        // Memory handed out before is abandoned by asking again (the PipeWriter contract), so the held bytes may move.
+        var length = _count - _start;
+        if (_array.Length - length >= needed)
+        {
+            _array.AsSpan(_start, length).CopyTo(_array);
+            _ended -= _start;
+            _count = length;
+            _start = 0;
+            return;
+        }
+
+        var next = ArrayPool<byte>.Shared.Rent(Math.Max(length + needed, Math.Max(RetainedSize, _array.Length * 2)));
+        _array.AsSpan(_start, length).CopyTo(next);
+        if (_array.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(_array);
+        }
+
+        _ended -= _start;
+        _count = length;
+        _start = 0;
+        _array = next;
+    }
+}
