@@ -1,0 +1,106 @@
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace AspNetCore.TcpTuning.Tests.Infrastructure;
+
+/// <summary>
+/// An HTTP/1.1 client that sees the bytes as the server framed them (over TCP or TLS): what a response looked like on
+/// the wire, and whether the server closed the connection after it.
+/// </summary>
+public sealed partial class RawHttpConnection : IAsyncDisposable
+{
+    private readonly Socket _socket;
+    private readonly Stream _stream;
+
+    private RawHttpConnection(Socket socket, Stream stream)
+    {
+        _socket = socket;
+        _stream = stream;
+    }
+
+    public Socket Socket => _socket;
+
+    public static async Task<RawHttpConnection> ConnectAsync(Uri address, int? receiveBufferSize = null, CancellationToken cancellationToken = default)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        if (receiveBufferSize is { } size)
+        {
+            socket.ReceiveBufferSize = size;
+        }
+
+        await socket.ConnectAsync(IPAddress.Parse(address.Host), address.Port, cancellationToken);
+        Stream stream = new NetworkStream(socket, ownsSocket: false);
+        if (address.Scheme == Uri.UriSchemeHttps)
+        {
+            var tls = new SslStream(stream, leaveInnerStreamOpen: false, (_, certificate, _, _) => certificate?.GetCertHashString() == TestCertificate.Instance.GetCertHashString());
+            await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = "localhost" }, cancellationToken);
+            stream = tls;
+        }
+
+        return new RawHttpConnection(socket, stream);
+    }
+
+    public Stream Stream => _stream;
+
+    public async Task SendGetAsync(string path, CancellationToken cancellationToken = default)
+        => await _stream.WriteAsync(Encoding.ASCII.GetBytes($"GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n"), cancellationToken);
+
+    /// <summary>Reads until the server closes, resets, or sends nothing for <paramref name="idle"/>.</summary>
+    public async Task<RawTranscript> ReadAllAsync(TimeSpan idle, TimeSpan total)
+    {
+        var received = new MemoryStream();
+        var buffer = new byte[16384];
+        var ending = "idle";
+        using var overall = new CancellationTokenSource(total);
+        while (!overall.IsCancellationRequested)
+        {
+            using var quiet = CancellationTokenSource.CreateLinkedTokenSource(overall.Token);
+            quiet.CancelAfter(idle);
+            int read;
+            try
+            {
+                read = await _stream.ReadAsync(buffer, quiet.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+            catch (IOException)
+            {
+                ending = "reset";
+                break;
+            }
+
+            if (read == 0)
+            {
+                ending = "closed";
+                break;
+            }
+
+            received.Write(buffer, 0, read);
+        }
+
+        return new RawTranscript(received.ToArray(), ending);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stream.DisposeAsync();
+        _socket.Dispose();
+    }
+
+    [GeneratedRegex("\r\nDate: [^\r]*", RegexOptions.CultureInvariant)]
+    internal static partial Regex DateHeader();
+}
+
+/// <summary>What a raw connection received, and how it ended: <c>closed</c>, <c>reset</c> or <c>idle</c>.</summary>
+public sealed record RawTranscript(byte[] Bytes, string Ending)
+{
+    /// <summary>The bytes as text with the Date header removed (it differs between two runs of the same response).</summary>
+    public string Text => RawHttpConnection.DateHeader().Replace(Encoding.Latin1.GetString(Bytes), string.Empty);
+
+    public override string ToString() => $"[{Ending}] {Text}";
+}
