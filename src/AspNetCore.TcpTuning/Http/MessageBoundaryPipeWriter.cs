@@ -86,7 +86,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
         _ended = false;
         _watched = false;
         _buffer.Clear();
-        _policy.Reset(settings.FlushThreshold, DeadlineSweeper<MessageBoundaryPipeWriter>.ToTimestampTicks(_timeProvider, settings.MaxFlushDelay), settings.HonorExplicitFlush);
+        _policy.Reset(settings.FlushThreshold, DeadlineSweeper<MessageBoundaryPipeWriter>.ToTimestampTicks(_timeProvider, HeldResponseSweeper.EffectiveDelay(settings.MaxFlushDelay)), settings.HonorExplicitFlush);
     }
 
     /// <summary>The connection's corking send side, when the response is HTTP/1.x on a <c>Cork</c> endpoint.</summary>
@@ -291,6 +291,23 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
 
             return FlushEnded(reason, cancellationToken);
         }
+    }
+
+    /// <summary>The app aborts the request: the ended bytes are handed to Kestrel first, as they would have been.</summary>
+    public void FlushBeforeAbort()
+    {
+        ValueTask<FlushResult> flush;
+        using (Sync())
+        {
+            if (!Holding || _ended || _policy.Held == 0)
+            {
+                return;
+            }
+
+            flush = FlushEnded(FlushReason.Explicit, CancellationToken.None);
+        }
+
+        Observe(flush);
     }
 
     /// <summary>

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
-namespace AspNetCore.TcpTuning.Tests.Infrastructure;
+namespace TcpTuning.Reliability.Wire;
 
 /// <summary>A self-signed server certificate made for the test run.</summary>
 public static class TestCertificate

@@ -4,7 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace AspNetCore.TcpTuning.Tests.Infrastructure;
+namespace TcpTuning.Reliability.Wire;
 
 /// <summary>
 /// An HTTP/1.1 client that sees the bytes as the server framed them (over TCP or TLS): what a response looked like on
@@ -46,7 +46,64 @@ public sealed partial class RawHttpConnection : IAsyncDisposable
     public Stream Stream => _stream;
 
     public async Task SendGetAsync(string path, CancellationToken cancellationToken = default)
-        => await _stream.WriteAsync(Encoding.ASCII.GetBytes($"GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n"), cancellationToken);
+        => await SendAsync("GET", path, body: null, cancellationToken);
+
+    public async Task SendAsync(string method, string path, byte[]? body, CancellationToken cancellationToken = default)
+    {
+        var head = body is null
+            ? $"{method} {path} HTTP/1.1\r\nHost: localhost\r\n\r\n"
+            : $"{method} {path} HTTP/1.1\r\nHost: localhost\r\nContent-Length: {body.Length}\r\n\r\n";
+        await _stream.WriteAsync(Encoding.ASCII.GetBytes(head), cancellationToken);
+        if (body is not null)
+        {
+            await _stream.WriteAsync(body, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Reads one response: until it is whole, the server closes or resets, or nothing arrives for <paramref name="idle"/>.
+    /// </summary>
+    public async Task<RawTranscript> ReadResponseAsync(bool headRequest, TimeSpan idle, TimeSpan total)
+    {
+        var received = new MemoryStream();
+        var buffer = new byte[16384];
+        var ending = "idle";
+        using var overall = new CancellationTokenSource(total);
+        while (!overall.IsCancellationRequested)
+        {
+            using var quiet = CancellationTokenSource.CreateLinkedTokenSource(overall.Token);
+            quiet.CancelAfter(idle);
+            int read;
+            try
+            {
+                read = await _stream.ReadAsync(buffer, quiet.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+            catch (IOException)
+            {
+                ending = "reset";
+                break;
+            }
+
+            if (read == 0)
+            {
+                ending = "closed";
+                break;
+            }
+
+            received.Write(buffer, 0, read);
+            if (Http11ResponseReader.HasCompleteResponse(received.GetBuffer().AsSpan(0, (int)received.Length), headRequest))
+            {
+                ending = "whole";
+                break;
+            }
+        }
+
+        return new RawTranscript(received.ToArray(), ending);
+    }
 
     /// <summary>Reads until the server closes, resets, or sends nothing for <paramref name="idle"/>.</summary>
     public async Task<RawTranscript> ReadAllAsync(TimeSpan idle, TimeSpan total)

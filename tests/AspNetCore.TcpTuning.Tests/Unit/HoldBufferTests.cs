@@ -1,0 +1,79 @@
+using System.Text;
+using AspNetCore.TcpTuning.Http;
+
+namespace AspNetCore.TcpTuning.Tests.Unit;
+
+public sealed class HoldBufferTests
+{
+    [Fact]
+    public void EndWrite_SplitsEndedPartFromTail()
+    {
+        var buffer = new HoldBuffer();
+        buffer.Append("one"u8);
+        Assert.Equal(3, buffer.EndWrite());
+        Write(buffer, "two");
+
+        Assert.Equal("one", Text(buffer.Ended));
+        Assert.Equal("two", Text(buffer.Tail));
+        Assert.Equal("onetwo", Text(buffer.All));
+    }
+
+    [Fact]
+    public void ConsumeEnded_KeepsTheTailAndTheOutstandingMemoryInPlace()
+    {
+        var buffer = new HoldBuffer();
+        buffer.Append("ended"u8);
+        buffer.EndWrite();
+        var memory = buffer.GetMemory(4);
+
+        buffer.ConsumeEnded(memoryOutstanding: true);
+        "tail"u8.CopyTo(memory.Span);
+        buffer.Advance(4);
+
+        Assert.Equal("", Text(buffer.Ended));
+        Assert.Equal("tail", Text(buffer.Tail));
+    }
+
+    [Fact]
+    public void GetMemory_Grows_KeepsWhatIsHeld()
+    {
+        var buffer = new HoldBuffer();
+        buffer.Append("held"u8);
+        buffer.EndWrite();
+        var large = new string('x', 10_000);
+        Write(buffer, large);
+
+        Assert.Equal("held", Text(buffer.Ended));
+        Assert.Equal(large, Text(buffer.Tail));
+    }
+
+    [Fact]
+    public void Advance_PastTheMemoryHandedOut_Throws()
+    {
+        var buffer = new HoldBuffer();
+        var memory = buffer.GetMemory(1);
+        Assert.Throws<ArgumentOutOfRangeException>(() => buffer.Advance(memory.Length + 1));
+    }
+
+    [Fact]
+    public void ConsumeAll_NothingOutstanding_StartsAgainAtTheFront()
+    {
+        var buffer = new HoldBuffer();
+        buffer.Append("abc"u8);
+        buffer.EndWrite();
+        buffer.ConsumeAll(memoryOutstanding: false);
+        buffer.Append("d"u8);
+
+        Assert.Equal(1, buffer.Length);
+        Assert.Equal("d", Text(buffer.All));
+    }
+
+    private static void Write(HoldBuffer buffer, string text)
+    {
+        var bytes = Encoding.ASCII.GetBytes(text);
+        bytes.CopyTo(buffer.GetMemory(bytes.Length).Span);
+        buffer.Advance(bytes.Length);
+    }
+
+    private static string Text(ReadOnlyMemory<byte> bytes) => Encoding.ASCII.GetString(bytes.Span);
+}
