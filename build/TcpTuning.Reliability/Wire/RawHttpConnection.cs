@@ -60,10 +60,16 @@ public sealed partial class RawHttpConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>Reads until the server closes, resets, or sends nothing for <paramref name="idle"/>.</summary>
+    public Task<RawTranscript> ReadAllAsync(TimeSpan idle, TimeSpan total) => ReadAsync(headRequest: null, idle, total);
+
     /// <summary>
     /// Reads one response: until it is whole, the server closes or resets, or nothing arrives for <paramref name="idle"/>.
     /// </summary>
-    public async Task<RawTranscript> ReadResponseAsync(bool headRequest, TimeSpan idle, TimeSpan total)
+    public Task<RawTranscript> ReadResponseAsync(bool headRequest, TimeSpan idle, TimeSpan total) => ReadAsync(headRequest, idle, total);
+
+    // headRequest null: read to the end; else stop at the first whole response (ending "whole").
+    private async Task<RawTranscript> ReadAsync(bool? headRequest, TimeSpan idle, TimeSpan total)
     {
         var received = new MemoryStream();
         var buffer = new byte[16384];
@@ -95,49 +101,11 @@ public sealed partial class RawHttpConnection : IAsyncDisposable
             }
 
             received.Write(buffer, 0, read);
-            if (Http11ResponseReader.HasCompleteResponse(received.GetBuffer().AsSpan(0, (int)received.Length), headRequest))
+            if (headRequest is { } head && Http11ResponseReader.HasCompleteResponse(received.GetBuffer().AsSpan(0, (int)received.Length), head))
             {
                 ending = "whole";
                 break;
             }
-        }
-
-        return new RawTranscript(received.ToArray(), ending);
-    }
-
-    /// <summary>Reads until the server closes, resets, or sends nothing for <paramref name="idle"/>.</summary>
-    public async Task<RawTranscript> ReadAllAsync(TimeSpan idle, TimeSpan total)
-    {
-        var received = new MemoryStream();
-        var buffer = new byte[16384];
-        var ending = "idle";
-        using var overall = new CancellationTokenSource(total);
-        while (!overall.IsCancellationRequested)
-        {
-            using var quiet = CancellationTokenSource.CreateLinkedTokenSource(overall.Token);
-            quiet.CancelAfter(idle);
-            int read;
-            try
-            {
-                read = await _stream.ReadAsync(buffer, quiet.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
-            catch (IOException)
-            {
-                ending = "reset";
-                break;
-            }
-
-            if (read == 0)
-            {
-                ending = "closed";
-                break;
-            }
-
-            received.Write(buffer, 0, read);
         }
 
         return new RawTranscript(received.ToArray(), ending);
