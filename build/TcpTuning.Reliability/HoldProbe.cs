@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace TcpTuning.Reliability;
 
 /// <summary>
@@ -31,7 +33,7 @@ internal sealed record HoldProbe(int Seed, IReadOnlyList<(string Api, int Size, 
         {
             var (api, size, awaitMs) = Writes[k];
             var fill = FillOf(k);
-            ReliabilityServer.WriteTimes[(id, k)] = ReliabilityServer.Now();
+            ReliabilityServer.WriteTimes[(id, k)] = Stopwatch.GetTimestamp();
             switch (api)
             {
                 case "body":

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using AspNetCore.TcpTuning;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -16,7 +15,11 @@ internal sealed record Target(string Name, Uri Http, Uri Https, Uri Http2);
 /// </summary>
 internal sealed class ReliabilityServer : IAsyncDisposable
 {
-    public static readonly string[] TunedConfigurations = ["Boundary", "PerWrite", "CorkBoundary"];
+    // Each configuration listens on three consecutive loopback addresses from this one: HTTP/1.1, HTTPS, HTTP/2.
+    private static readonly (string Name, int Address)[] s_bare = [("Bare", 20)];
+    private static readonly (string Name, int Address)[] s_tuned = [("Boundary", 23), ("PerWrite", 26), ("CorkBoundary", 29)];
+
+    public static readonly string[] TunedConfigurations = [.. s_tuned.Select(c => c.Name)];
 
     private readonly WebApplication _bare;
     private readonly WebApplication _tuned;
@@ -37,13 +40,13 @@ internal sealed class ReliabilityServer : IAsyncDisposable
 
     public static async Task<ReliabilityServer> StartAsync()
     {
-        var bare = Build(tuned: false, [("Bare", 20)]);
-        var tuned = Build(tuned: true, [("Boundary", 23), ("PerWrite", 26), ("CorkBoundary", 29)]);
+        var bare = Build(tuned: false, s_bare);
+        var tuned = Build(tuned: true, s_tuned);
         await bare.StartAsync();
         await tuned.StartAsync();
         var targets = new List<Target>();
-        targets.AddRange(TargetsOf(bare, [("Bare", 20)]));
-        targets.AddRange(TargetsOf(tuned, [("Boundary", 23), ("PerWrite", 26), ("CorkBoundary", 29)]));
+        targets.AddRange(TargetsOf(bare, s_bare));
+        targets.AddRange(TargetsOf(tuned, s_tuned));
         return new ReliabilityServer(bare, tuned, targets);
     }
 
@@ -128,8 +131,6 @@ internal sealed class ReliabilityServer : IAsyncDisposable
             }
         });
     }
-
-    public static long Now() => Stopwatch.GetTimestamp();
 
     public async ValueTask DisposeAsync()
     {

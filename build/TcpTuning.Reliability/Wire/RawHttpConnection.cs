@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Text;
-using System.Text.RegularExpressions;
 
 namespace TcpTuning.Reliability.Wire;
 
@@ -10,7 +9,7 @@ namespace TcpTuning.Reliability.Wire;
 /// An HTTP/1.1 client that sees the bytes as the server framed them (over TCP or TLS): what a response looked like on
 /// the wire, and whether the server closed the connection after it.
 /// </summary>
-public sealed partial class RawHttpConnection : IAsyncDisposable
+public sealed class RawHttpConnection : IAsyncDisposable
 {
     private readonly Socket _socket;
     private readonly Stream _stream;
@@ -20,8 +19,6 @@ public sealed partial class RawHttpConnection : IAsyncDisposable
         _socket = socket;
         _stream = stream;
     }
-
-    public Socket Socket => _socket;
 
     public static async Task<RawHttpConnection> ConnectAsync(Uri address, int? receiveBufferSize = null, CancellationToken cancellationToken = default)
     {
@@ -116,16 +113,10 @@ public sealed partial class RawHttpConnection : IAsyncDisposable
         await _stream.DisposeAsync();
         _socket.Dispose();
     }
-
-    [GeneratedRegex("\r\nDate: [^\r]*", RegexOptions.CultureInvariant)]
-    internal static partial Regex DateHeader();
 }
 
-/// <summary>What a raw connection received, and how it ended: <c>closed</c>, <c>reset</c> or <c>idle</c>.</summary>
-public sealed record RawTranscript(byte[] Bytes, string Ending)
-{
-    /// <summary>The bytes as text with the Date header removed (it differs between two runs of the same response).</summary>
-    public string Text => RawHttpConnection.DateHeader().Replace(Encoding.Latin1.GetString(Bytes), string.Empty);
-
-    public override string ToString() => $"[{Ending}] {Text}";
-}
+/// <summary>
+/// What a raw connection received, and how it ended: <c>whole</c> (one response read in full), <c>closed</c>,
+/// <c>reset</c> or <c>idle</c>. <see cref="Http11ResponseReader.Describe"/> decodes it.
+/// </summary>
+public sealed record RawTranscript(byte[] Bytes, string Ending);

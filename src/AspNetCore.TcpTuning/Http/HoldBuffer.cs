@@ -53,6 +53,9 @@ internal sealed class HoldBuffer
         _count += bytes;
     }
 
+    /// <summary>The first <paramref name="bytes"/> the app wrote into the memory last handed out, not yet advanced.</summary>
+    public ReadOnlySpan<byte> Unadvanced(int bytes) => _array.AsSpan(_count, bytes);
+
     /// <summary>Copies <paramref name="source"/> after what is held.</summary>
     public void Append(ReadOnlySpan<byte> source)
     {

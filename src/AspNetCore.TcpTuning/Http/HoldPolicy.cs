@@ -55,14 +55,14 @@ internal sealed class HoldPolicy
             _held += bytes;
         }
 
-        if (_held == 0)
-        {
-            return completesBody ? FlushReason.End : FlushReason.None;
-        }
-
         if (completesBody)
         {
             return FlushReason.End;
+        }
+
+        if (_held == 0)
+        {
+            return FlushReason.None;
         }
 
         if (_held >= _threshold)

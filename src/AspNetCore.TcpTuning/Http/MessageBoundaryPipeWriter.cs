@@ -145,7 +145,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
             if (ExceedsBody(bytes))
             {
                 // Kestrel throws for bytes past the declared length at the Advance that carries them: let it.
-                var span = _buffer.GetMemory(0).Span[..bytes];
+                var span = _buffer.Unadvanced(bytes);
                 Observe(Materialize(FlushReason.Error));
                 _memoryFromBuffer = false;
                 _decision = ResponseFlushDecision.PassThrough;
@@ -322,7 +322,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
         using (Sync())
         {
             _ended = true;
-            var held = Holding && (_buffer.Length > 0 || _kestrelBytes > 0);
+            var held = Holding && (_policy.Held > 0 || _buffer.Length > 0 || _kestrelBytes > 0);
             kestrelFlushesLast = HttpMessageFraming.EndsWithKestrelFlush(_context);
             if (markEnd)
             {
@@ -536,8 +536,8 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
 
         if (_buffer.Length == 0)
         {
-            _kestrelBytes = 0;
-            _policy.OnFlushed();
+            // Bytes held in Kestrel's buffer, if any, leave with this write.
+            OnHandedOver();
             return _inner.Writer.WriteAsync(source, cancellationToken);
         }
 
@@ -608,8 +608,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
             _cork?.Push();
         }
 
-        _policy.OnFlushed();
-        _kestrelBytes = 0;
+        OnHandedOver();
         var ended = _buffer.Ended;
         if (ended.IsEmpty)
         {
@@ -621,14 +620,15 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
         return flush;
     }
 
-    // Hands everything held to Kestrel as one counted write and flushes. Under _sync.
+    // Hands everything held to Kestrel as one counted write and flushes (a flush alone when the held bytes are all in
+    // Kestrel's buffer already). Under _sync.
     private ValueTask<FlushResult> HandOverAll(CancellationToken cancellationToken = default)
     {
-        _policy.OnFlushed();
-        _kestrelBytes = 0;
+        var kestrelHolds = _kestrelBytes > 0 || _policy.Held > _buffer.Ended.Length;
+        OnHandedOver();
         if (_buffer.Length == 0)
         {
-            return default;
+            return kestrelHolds ? _inner.Writer.FlushAsync(cancellationToken) : default;
         }
 
         var flush = _inner.Writer.WriteAsync(_buffer.All, cancellationToken);
@@ -671,12 +671,20 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
         }
     }
 
-    // Bytes the app advanced into Kestrel's own buffer before the response started: they end with this write.
+    // App bytes in Kestrel's buffer not yet counted as held (advanced before the start, or a committed tail): they end
+    // with this write.
     private long TakeKestrelBytes()
     {
         var bytes = _kestrelBytes;
         _kestrelBytes = 0;
         return bytes;
+    }
+
+    // Held bytes were handed to Kestrel (or are about to be, with a write that flushes them).
+    private void OnHandedOver()
+    {
+        _policy.OnFlushed();
+        _kestrelBytes = 0;
     }
 
     private long Now() => _policy.NeedsTime ? _timeProvider.GetTimestamp() : 0;
