@@ -30,6 +30,8 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
     private ResponseFlushPolicy _settings = null!;
     private ITcpCorkControl? _cork;
     private bool _routesOverride;
+    private FlushBeforeAbortLifetimeFeature? _abortHook;
+    private IHttpRequestLifetimeFeature? _originalLifetime;
 
     private ResponseFlushDecision _decision;
     private bool _started;
@@ -85,6 +87,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
         _memoryOutstanding = false;
         _ended = false;
         _watched = false;
+        _originalLifetime = null;
         _buffer.Clear();
         _policy.Reset(settings.FlushThreshold, DeadlineSweeper<MessageBoundaryPipeWriter>.ToTimestampTicks(_timeProvider, HeldResponseSweeper.EffectiveDelay(settings.MaxFlushDelay)), settings.HonorExplicitFlush);
     }
@@ -293,21 +296,34 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
         }
     }
 
-    /// <summary>The app aborts the request: the ended bytes are handed to Kestrel first, as they would have been.</summary>
-    public void FlushBeforeAbort()
+    /// <summary>
+    /// The app aborts the request: the ended bytes are handed to Kestrel first, as they would have been. Returns the
+    /// flush that carries them, or null when nothing was held.
+    /// </summary>
+    public Task? FlushBeforeAbort()
     {
         ValueTask<FlushResult> flush;
         using (Sync())
         {
             if (!Holding || _ended || _policy.Held == 0)
             {
-                return;
+                return null;
             }
 
             flush = FlushEnded(FlushReason.Explicit, CancellationToken.None);
         }
 
-        Observe(flush);
+        return ObserveAsync(flush);
+    }
+
+    /// <summary>Puts the server's lifetime feature back, if bytes were held and <see cref="HookAbort"/> replaced it.</summary>
+    public void UnhookAbort()
+    {
+        if (_originalLifetime is not null)
+        {
+            _context.Features[typeof(IHttpRequestLifetimeFeature)] = _originalLifetime;
+            _originalLifetime = null;
+        }
     }
 
     /// <summary>
@@ -318,15 +334,14 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
     public ValueTask EndMessageAsync(bool markEnd)
     {
         ValueTask<FlushResult> flush = default;
-        bool kestrelFlushesLast;
         using (Sync())
         {
             _ended = true;
             var held = Holding && (_policy.Held > 0 || _buffer.Length > 0 || _kestrelBytes > 0);
-            kestrelFlushesLast = HttpMessageFraming.EndsWithKestrelFlush(_context);
-            if (markEnd)
+            if (markEnd && _cork is not null)
             {
-                _cork?.EndMessage(atNextFlush: held || kestrelFlushesLast);
+                // Read only for a send side to tell: the framing is a header lookup.
+                _cork.EndMessage(atNextFlush: held || HttpMessageFraming.EndsWithKestrelFlush(_context));
             }
 
             if (held)
@@ -590,9 +605,13 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
             return FlushEnded(reason, cancellationToken);
         }
 
-        if (_watched && !_registered && _policy.Held > 0)
+        if (_policy.Held > 0)
         {
-            RegisterUnderLock();
+            HookAbort();
+            if (_watched && !_registered)
+            {
+                RegisterUnderLock();
+            }
         }
 
         return HeldResult(cancellationToken);
@@ -678,6 +697,19 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
         var bytes = _kestrelBytes;
         _kestrelBytes = 0;
         return bytes;
+    }
+
+    // The first time a write returns with bytes held, HttpContext.Abort() starts to hand them over first (responses
+    // that never hold, most small ones, keep the server's feature). On the app's thread, like the app's own feature use.
+    private void HookAbort()
+    {
+        if (_originalLifetime is null && _context.Features[typeof(IHttpRequestLifetimeFeature)] is IHttpRequestLifetimeFeature lifetime)
+        {
+            _originalLifetime = lifetime;
+            _abortHook ??= new FlushBeforeAbortLifetimeFeature(this);
+            _abortHook.Initialize(lifetime);
+            _context.Features[typeof(IHttpRequestLifetimeFeature)] = _abortHook;
+        }
     }
 
     // Held bytes were handed to Kestrel (or are about to be, with a write that flushes them).

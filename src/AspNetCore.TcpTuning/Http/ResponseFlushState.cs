@@ -11,7 +11,6 @@ namespace AspNetCore.TcpTuning.Http;
 internal sealed class ResponseFlushState : IDisposable
 {
     private IHttpResponseBodyFeature _originalResponseBody = null!;
-    private IHttpRequestLifetimeFeature? _originalLifetime;
     private Stream? _originalRequestBody;
     private object? _originalRequestPipe;
     private bool _canHaveBody;
@@ -21,14 +20,11 @@ internal sealed class ResponseFlushState : IDisposable
     {
         ResponseBody = new MessageBoundaryResponseBodyFeature(timeProvider, sweeper);
         RequestBody = new FlushBeforeReadRequestBodyFeature(ResponseBody.BoundaryWriter);
-        Lifetime = new FlushBeforeAbortLifetimeFeature(ResponseBody.BoundaryWriter);
     }
 
     public MessageBoundaryResponseBodyFeature ResponseBody { get; }
 
     public FlushBeforeReadRequestBodyFeature RequestBody { get; }
-
-    public FlushBeforeAbortLifetimeFeature Lifetime { get; }
 
     /// <summary>
     /// Installs the policy's features for one response and marks its beginning for a corking send side.
@@ -44,12 +40,6 @@ internal sealed class ResponseFlushState : IDisposable
 
         ResponseBody.Initialize(context, responseBody, policy, routesOverride, cork);
         context.Features[typeof(IHttpResponseBodyFeature)] = ResponseBody;
-        _originalLifetime = context.Features[typeof(IHttpRequestLifetimeFeature)] as IHttpRequestLifetimeFeature;
-        if (_originalLifetime is not null)
-        {
-            Lifetime.Initialize(_originalLifetime);
-            context.Features[typeof(IHttpRequestLifetimeFeature)] = Lifetime;
-        }
         if (_canHaveBody)
         {
             _originalRequestBody = context.Request.Body;
@@ -77,11 +67,7 @@ internal sealed class ResponseFlushState : IDisposable
         }
 
         context.Features[typeof(IHttpResponseBodyFeature)] = _originalResponseBody;
-        if (_originalLifetime is not null)
-        {
-            context.Features[typeof(IHttpRequestLifetimeFeature)] = _originalLifetime;
-            _originalLifetime = null;
-        }
+        ResponseBody.BoundaryWriter.UnhookAbort();
         if (_canHaveBody)
         {
             context.Request.Body = _originalRequestBody!;

@@ -98,6 +98,38 @@ public sealed class MessageBoundaryNoHarmTests
     }
 
     [Fact]
+    public async Task WriteThenAbort_BodyArrivesAsOftenAsWithPerWrite()
+    {
+        // Kestrel's send loop sends a flushed write while the handler yields; the abort then cuts the connection. Held
+        // bytes must get the same chance: without handing them over (and letting their flush complete) before the
+        // abort, they never arrived; handed over without waiting, about half of the time.
+        await using var server = await StartAsync();
+
+        var perWrite = await CountWholeBodiesAsync(server.AddressOn(PerWriteHost));
+        var boundary = await CountWholeBodiesAsync(server.AddressOn(BoundaryHost));
+
+        Assert.True(perWrite >= 16, $"the control received the body before the reset {perWrite} times of 20");
+        Assert.True(boundary >= 16, $"MessageBoundary: the body arrived before the reset {boundary} times of 20 (PerWrite {perWrite})");
+
+        static async Task<int> CountWholeBodiesAsync(Uri address)
+        {
+            var whole = 0;
+            for (var i = 0; i < 20; i++)
+            {
+                await using var connection = await RawHttpConnection.ConnectAsync(address);
+                await connection.SendGetAsync("/write-then-abort");
+                var received = await connection.ReadAllAsync(TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(3));
+                if (Encoding.ASCII.GetString(received.Bytes).Contains(new string('q', 3000), StringComparison.Ordinal))
+                {
+                    whole++;
+                }
+            }
+
+            return whole;
+        }
+    }
+
+    [Fact]
     public async Task SlowReader_KeptAsPerWriteKeepsIt()
     {
         // A reader at 4x the minimum response data rate must keep its download. Kestrel times a blocked flush by the
@@ -200,6 +232,12 @@ public sealed class MessageBoundaryNoHarmTests
     private static void Map(WebApplication app)
     {
         app.MapGet("/ok", () => "ok");
+        app.MapGet("/write-then-abort", async (HttpContext context) =>
+        {
+            await context.Response.WriteAsync(new string('q', 3000));
+            await Task.Yield();
+            context.Abort();
+        });
         app.MapGet("/fail/too-long-first", async (HttpContext context) =>
         {
             context.Response.ContentLength = 3;
