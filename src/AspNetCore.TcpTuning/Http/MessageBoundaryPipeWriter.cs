@@ -41,6 +41,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
     private bool _memoryFromBuffer;
     private bool _memoryOutstanding;
     private bool _ended;
+    private Task? _pendingAbort;
     private bool _registered;
     private bool _watched;
     private int _synchronousThreadId;
@@ -86,6 +87,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
         _memoryFromBuffer = false;
         _memoryOutstanding = false;
         _ended = false;
+        _pendingAbort = null;
         _watched = false;
         _originalLifetime = null;
         _buffer.Clear();
@@ -107,6 +109,12 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
 
     private bool Holding => _decision == ResponseFlushDecision.Hold;
 
+    /// <summary>The app aborted with bytes held: the abort waits for their flush, and nothing more of the response goes out.</summary>
+    public bool Aborting => _pendingAbort is not null;
+
+    // What Kestrel answers to a write on an aborted connection.
+    private static ValueTask<FlushResult> AbortedResult => new(new FlushResult(isCanceled: false, isCompleted: true));
+
     public override Memory<byte> GetMemory(int sizeHint = 0)
     {
         using (Sync())
@@ -117,7 +125,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
                 Decide();
             }
 
-            if (Holding)
+            if (Holding || Aborting)
             {
                 _memoryFromBuffer = true;
                 _memoryOutstanding = true;
@@ -145,6 +153,12 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
             }
 
             _memoryOutstanding = false;
+            if (Aborting)
+            {
+                _buffer.Advance(bytes);
+                return;
+            }
+
             if (ExceedsBody(bytes))
             {
                 // Kestrel throws for bytes past the declared length at the Advance that carries them: let it.
@@ -166,6 +180,11 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
     /// <summary>Ends a write (<c>HttpResponse.WriteAsync</c> calls it after every write); not the app's explicit flush.</summary>
     public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default)
     {
+        if (Aborting)
+        {
+            return AbortedResult;
+        }
+
         if (NeedsStart())
         {
             // Kestrel's flush would start the response; start it without flushing, then hold what was written.
@@ -183,6 +202,11 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
 
     public override ValueTask<FlushResult> WriteAsync(ReadOnlyMemory<byte> source, CancellationToken cancellationToken = default)
     {
+        if (Aborting)
+        {
+            return AbortedResult;
+        }
+
         if (NeedsStart())
         {
             // A first write Kestrel would reject before starting (past the declared length) goes to it unstarted, so
@@ -213,6 +237,12 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
 
     public override void Complete(Exception? exception = null)
     {
+        if (Aborting)
+        {
+            // Kestrel ends the response once the abort took effect, as it ignores a completion after an abort.
+            return;
+        }
+
         using (Sync())
         {
             Observe(exception is null ? HandOverAll() : Materialize(FlushReason.Error));
@@ -223,6 +253,11 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
 
     public override async ValueTask CompleteAsync(Exception? exception = null)
     {
+        if (Aborting)
+        {
+            return;
+        }
+
         ValueTask<FlushResult> flush;
         using (Sync())
         {
@@ -241,7 +276,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
     {
         using (Sync())
         {
-            if (_buffer.Length > 0)
+            if (_buffer.Length > 0 && !Aborting)
             {
                 // The ended part stays counted as held (a failure must still flush it); the tail joins Kestrel's bytes.
                 _kestrelBytes += _buffer.Tail.Length;
@@ -254,6 +289,11 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
     /// <summary>An explicit flush (<c>Response.Body.FlushAsync()</c>): honoured unless the settings say otherwise.</summary>
     public ValueTask<FlushResult> ExplicitFlushAsync(CancellationToken cancellationToken)
     {
+        if (Aborting)
+        {
+            return AbortedResult;
+        }
+
         if (NeedsStart())
         {
             return StartThenEndWriteAsync(explicitFlush: true, cancellationToken);
@@ -287,7 +327,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
         using (Sync())
         {
             var reason = _policy.OnRequestBodyRead();
-            if (reason == FlushReason.None || !Holding)
+            if (reason == FlushReason.None || !Holding || Aborting)
             {
                 return HeldResult(cancellationToken);
             }
@@ -297,23 +337,34 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
     }
 
     /// <summary>
-    /// The app aborts the request: the ended bytes are handed to Kestrel first, as they would have been. Returns the
-    /// flush that carries them, or null when nothing was held.
+    /// The app aborts the request. With bytes held, they are flushed first and <paramref name="inner"/> aborts once that
+    /// flush completed (and one hop later, the time Kestrel's send loop had for them without the policy); until then the
+    /// response takes no more bytes and does not end. Returns false when nothing is held: abort at once.
     /// </summary>
-    public Task? FlushBeforeAbort()
+    public bool TryAbortAfterHeld(IHttpRequestLifetimeFeature inner)
     {
         ValueTask<FlushResult> flush;
         using (Sync())
         {
-            if (!Holding || _ended || _policy.Held == 0)
+            if (!Holding || _ended || Aborting || _policy.Held == 0)
             {
-                return null;
+                return Aborting;
             }
 
             flush = FlushEnded(FlushReason.Explicit, CancellationToken.None);
+            _buffer.Clear();
+            _pendingAbort = AbortAfterAsync(flush, inner);
         }
 
-        return ObserveAsync(flush);
+        return true;
+
+        // Kestrel cancels RequestAborted on the thread pool after an abort too, so the app sees no new ordering.
+        static async Task AbortAfterAsync(ValueTask<FlushResult> flush, IHttpRequestLifetimeFeature inner)
+        {
+            await ObserveAsync(flush).ConfigureAwait(false);
+            await Task.Yield();
+            inner.Abort();
+        }
     }
 
     /// <summary>Puts the server's lifetime feature back, if bytes were held and <see cref="HookAbort"/> replaced it.</summary>
@@ -333,6 +384,13 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
     /// </summary>
     public ValueTask EndMessageAsync(bool markEnd)
     {
+        if (_pendingAbort is { } abort)
+        {
+            // The response ends by the abort, not here: Kestrel must not end it before the abort takes effect.
+            _ended = true;
+            return new ValueTask(abort);
+        }
+
         ValueTask<FlushResult> flush = default;
         using (Sync())
         {
@@ -371,6 +429,11 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
     /// </summary>
     public ValueTask FailAsync()
     {
+        if (_pendingAbort is { } abort)
+        {
+            return new ValueTask(abort);
+        }
+
         ValueTask<FlushResult> flush;
         using (Sync())
         {
@@ -434,7 +497,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
         ValueTask<FlushResult> flush;
         lock (_sync)
         {
-            if (_ended || !Holding || _policy.Held == 0)
+            if (_ended || !Holding || Aborting || _policy.Held == 0)
             {
                 _registered = false;
                 return 0;
@@ -659,7 +722,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
     // buffered unflushed. Under _sync.
     private ValueTask<FlushResult> Materialize(FlushReason reason)
     {
-        if (!Holding || _ended)
+        if (!Holding || _ended || Aborting)
         {
             return default;
         }

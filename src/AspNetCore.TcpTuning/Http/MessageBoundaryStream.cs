@@ -49,15 +49,29 @@ internal sealed class MessageBoundaryStream : Stream
         => await _writer.ExplicitFlushAsync(cancellationToken).ConfigureAwait(false);
 
     // Synchronous writes go to Kestrel's stream, which enforces AllowSynchronousIO and flushes everything held first
-    // (same pipe, same order, once the held bytes are committed to it).
+    // (same pipe, same order, once the held bytes are committed to it). After an abort that waits for held bytes,
+    // nothing more is written, as Kestrel writes nothing after an abort.
     public override void Write(byte[] buffer, int offset, int count)
     {
+        if (_writer.Aborting)
+        {
+            // Nothing more goes out, but Kestrel still judges the call (AllowSynchronousIO) as it would.
+            _inner.Write([], 0, 0);
+            return;
+        }
+
         _writer.CommitHeld();
         _inner.Write(buffer, offset, count);
     }
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
+        if (_writer.Aborting)
+        {
+            _inner.Write([], 0, 0);
+            return;
+        }
+
         _writer.CommitHeld();
         _inner.Write(buffer);
     }
