@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.IO.Pipelines;
 using AspNetCore.TcpTuning.Connection;
 using Microsoft.AspNetCore.Http;
@@ -42,6 +43,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
     private bool _memoryOutstanding;
     private bool _ended;
     private Task? _pendingAbort;
+    private Task? _background;
     private bool _registered;
     private bool _watched;
     private int _synchronousThreadId;
@@ -88,6 +90,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
         _memoryOutstanding = false;
         _ended = false;
         _pendingAbort = null;
+        _background = null;
         _watched = false;
         _originalLifetime = null;
         _buffer.Clear();
@@ -163,7 +166,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
             {
                 // Kestrel throws for bytes past the declared length at the Advance that carries them: let it.
                 var span = _buffer.Unadvanced(bytes);
-                Observe(Materialize(FlushReason.Error));
+                InBackground(Materialize(FlushReason.Error));
                 _memoryFromBuffer = false;
                 _decision = ResponseFlushDecision.PassThrough;
                 var target = _inner.Writer.GetSpan(bytes);
@@ -193,6 +196,11 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
 
         if (!Holding)
         {
+            if (_background is { IsCompleted: false } background)
+            {
+                return FlushAfterAsync(background, explicitFlush: false, cancellationToken);
+            }
+
             TellSendSide(0);
             return _inner.Writer.FlushAsync(cancellationToken);
         }
@@ -227,6 +235,11 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
     // A write Kestrel handles as it comes (it throws before counting a write it rejects).
     private ValueTask<FlushResult> WriteToKestrel(ReadOnlyMemory<byte> source, CancellationToken cancellationToken)
     {
+        if (_background is { IsCompleted: false } background)
+        {
+            return WriteAfterAsync(background, source, cancellationToken);
+        }
+
         TellSendSide(source.Length);
         var write = _inner.Writer.WriteAsync(source, cancellationToken);
         _bodyBytes += source.Length;
@@ -245,7 +258,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
 
         using (Sync())
         {
-            Observe(exception is null ? HandOverAll() : Materialize(FlushReason.Error));
+            InBackground(exception is null ? HandOverAll() : Materialize(FlushReason.Error));
         }
 
         _inner.Writer.Complete(exception);
@@ -256,6 +269,11 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
         if (Aborting)
         {
             return;
+        }
+
+        if (_background is { } background)
+        {
+            await background.ConfigureAwait(false);
         }
 
         ValueTask<FlushResult> flush;
@@ -301,6 +319,11 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
 
         if (!Holding)
         {
+            if (_background is { IsCompleted: false } background)
+            {
+                return FlushAfterAsync(background, explicitFlush: true, cancellationToken);
+            }
+
             _cork?.Push();
             return _inner.Writer.FlushAsync(cancellationToken);
         }
@@ -311,14 +334,11 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
     /// <summary><c>DisableBuffering()</c>: from here on every write flushes; what the app ended leaves now.</summary>
     public void DisableBuffering()
     {
-        ValueTask<FlushResult> flush;
         using (Sync())
         {
-            flush = Materialize(FlushReason.Explicit);
+            InBackground(Materialize(FlushReason.Explicit));
             _decision = ResponseFlushDecision.Stream;
         }
-
-        Observe(flush);
     }
 
     /// <summary>The app is about to read the request body: what it ended goes to the client first.</summary>
@@ -326,6 +346,11 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
     {
         using (Sync())
         {
+            if (InFlight(out var background))
+            {
+                return ReadFlushAfterAsync(background, cancellationToken);
+            }
+
             var reason = _policy.OnRequestBodyRead();
             if (reason == FlushReason.None || !Holding || Aborting)
             {
@@ -394,6 +419,11 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
         ValueTask<FlushResult> flush = default;
         using (Sync())
         {
+            if (InFlight(out var background))
+            {
+                return new ValueTask(EndAfterAsync(background, markEnd));
+            }
+
             _ended = true;
             var held = Holding && (_policy.Held > 0 || _buffer.Length > 0 || _kestrelBytes > 0);
             if (markEnd && _cork is not null)
@@ -437,6 +467,11 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
         ValueTask<FlushResult> flush;
         using (Sync())
         {
+            if (InFlight(out var background))
+            {
+                return new ValueTask(FailAfterAsync(background));
+            }
+
             flush = Materialize(FlushReason.Error);
             _ended = true;
         }
@@ -494,7 +529,6 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
     /// </summary>
     public long OnSweep(long now)
     {
-        ValueTask<FlushResult> flush;
         lock (_sync)
         {
             if (_ended || !Holding || Aborting || _policy.Held == 0)
@@ -509,18 +543,22 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
             }
 
             _registered = false;
+            if (InFlight(out _))
+            {
+                // Its completion registers the writer again.
+                return 0;
+            }
+
             try
             {
-                flush = FlushEnded(FlushReason.Delay, CancellationToken.None);
+                InBackground(FlushEnded(FlushReason.Delay, CancellationToken.None));
             }
             catch (InvalidOperationException)
             {
                 // The response ended under us; Kestrel sends what it has.
-                return 0;
             }
         }
 
-        Observe(flush);
         return 0;
     }
 
@@ -580,12 +618,17 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
     {
         using (Sync())
         {
+            if (InFlight(out var background))
+            {
+                return WriteAfterAsync(background, source, cancellationToken);
+            }
+
             OnStarted();
             _memoryOutstanding = false;
             if (ExceedsBody(source.Length))
             {
                 // Past the declared length: Kestrel throws at this write, as it would have; it is no longer held.
-                Observe(Materialize(FlushReason.Error));
+                InBackground(Materialize(FlushReason.Error));
                 _decision = ResponseFlushDecision.PassThrough;
                 return WriteToKestrel(source, cancellationToken);
             }
@@ -630,6 +673,39 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
         return held.IsCompletedSuccessfully ? _inner.Writer.WriteAsync(source, cancellationToken) : WriteAfterAsync(held, source, cancellationToken);
     }
 
+    // The same call again once the background flush completed.
+    private async ValueTask<FlushResult> WriteAfterAsync(Task background, ReadOnlyMemory<byte> source, CancellationToken cancellationToken)
+    {
+        await background.ConfigureAwait(false);
+        return await WriteAsync(source, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async ValueTask<FlushResult> FlushAfterAsync(Task background, bool explicitFlush, CancellationToken cancellationToken)
+    {
+        await background.ConfigureAwait(false);
+        return explicitFlush
+            ? await ExplicitFlushAsync(cancellationToken).ConfigureAwait(false)
+            : await FlushAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async ValueTask<FlushResult> ReadFlushAfterAsync(Task background, CancellationToken cancellationToken)
+    {
+        await background.ConfigureAwait(false);
+        return await FlushBeforeReadAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task EndAfterAsync(Task background, bool markEnd)
+    {
+        await background.ConfigureAwait(false);
+        await EndMessageAsync(markEnd).ConfigureAwait(false);
+    }
+
+    private async Task FailAfterAsync(Task background)
+    {
+        await background.ConfigureAwait(false);
+        await FailAsync().ConfigureAwait(false);
+    }
+
     private async ValueTask<FlushResult> WriteAfterAsync(ValueTask<FlushResult> held, ReadOnlyMemory<byte> source, CancellationToken cancellationToken)
     {
         var result = await held.ConfigureAwait(false);
@@ -645,6 +721,11 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
     {
         using (Sync())
         {
+            if (InFlight(out var background))
+            {
+                return FlushAfterAsync(background, explicitFlush, cancellationToken);
+            }
+
             OnStarted();
             _memoryOutstanding = false;
             var ended = _buffer.EndWrite() + TakeKestrelBytes();
@@ -829,12 +910,34 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
     }
 
     // A flush nobody awaits: its failure is the connection's, which the app sees at its next write.
-    private static void Observe(ValueTask<FlushResult> flush)
+    // A flush nobody awaits (the timer's, or one a failure or DisableBuffering started). Kestrel takes an app's flushes
+    // one at a time (each write awaited): the next call that flushes waits for this one, and the timer looks again once
+    // it completed. Under _sync.
+    private void InBackground(ValueTask<FlushResult> flush)
     {
         if (!flush.IsCompletedSuccessfully)
         {
-            _ = ObserveAsync(flush);
+            _background = InBackgroundAsync(flush);
         }
+    }
+
+    private async Task InBackgroundAsync(ValueTask<FlushResult> flush)
+    {
+        await ObserveAsync(flush).ConfigureAwait(false);
+        lock (_sync)
+        {
+            if (_watched && _policy.Held > 0)
+            {
+                RegisterUnderLock();
+            }
+        }
+    }
+
+    // Under _sync: a flush started in the background is still in flight.
+    private bool InFlight([NotNullWhen(true)] out Task? background)
+    {
+        background = _background;
+        return background is { IsCompleted: false };
     }
 
     private static async Task ObserveAsync(ValueTask<FlushResult> pending)

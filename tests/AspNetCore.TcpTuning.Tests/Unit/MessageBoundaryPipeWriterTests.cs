@@ -1,0 +1,174 @@
+using System.IO.Pipelines;
+using AspNetCore.TcpTuning.Http;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Time.Testing;
+
+namespace AspNetCore.TcpTuning.Tests.Unit;
+
+/// <summary>
+/// The writer's mechanics on a <see cref="DefaultHttpContext"/> with a recording server body (as aspnetcore tests its
+/// ResponseCompression body): what reaches the server, in what order, and never two flushes at once.
+/// </summary>
+public sealed class MessageBoundaryPipeWriterTests
+{
+    private static readonly ResponseFlushPolicy s_policy = new(ResponseFlushMode.MessageBoundary, FlushThreshold: 65536, MaxFlushDelay: TimeSpan.FromMilliseconds(5), HonorExplicitFlush: true);
+
+    private readonly FakeTimeProvider _clock = new();
+
+    [Fact]
+    public async Task TimerFlushInFlight_TheNextFlushWaitsForIt()
+    {
+        // An app's flushes reach Kestrel one at a time (each write awaited); a flush the timer started must not be
+        // joined by the app's next one while it is pending (HTTP/2 streams stalled for seconds when it was).
+        using var sweeper = new HeldResponseSweeper(_clock);
+        var (writer, server) = Start(sweeper);
+        writer.WatchHeldBytes();
+
+        await writer.WriteAsync(new byte[100]);
+        server.BlockFlushes = true;
+        _clock.Advance(TimeSpan.FromMilliseconds(10));
+        Assert.Equal(1, server.Writes);
+
+        var write = writer.WriteAsync(new byte[70_000]).AsTask();
+        Assert.False(write.IsCompleted);
+        Assert.Equal(1, server.Writes);
+
+        server.BlockFlushes = false;
+        server.CompleteFlush();
+        await write.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(2, server.Writes);
+        Assert.Equal(0, server.ConcurrentFlushes);
+        Assert.Equal(70_100, server.Bytes);
+    }
+
+    [Fact]
+    public async Task TimerFlushInFlight_EndWaitsForIt()
+    {
+        using var sweeper = new HeldResponseSweeper(_clock);
+        var (writer, server) = Start(sweeper);
+        writer.WatchHeldBytes();
+
+        await writer.WriteAsync(new byte[100]);
+        server.BlockFlushes = true;
+        _clock.Advance(TimeSpan.FromMilliseconds(10));
+
+        var end = writer.EndMessageAsync(markEnd: true).AsTask();
+        Assert.False(end.IsCompleted);
+
+        server.BlockFlushes = false;
+        server.CompleteFlush();
+        await end.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(0, server.ConcurrentFlushes);
+        Assert.Equal(100, server.Bytes);
+    }
+
+    [Fact]
+    public async Task HeldWrites_ReachTheServerAsOneWriteAtTheEnd()
+    {
+        using var sweeper = new HeldResponseSweeper(_clock);
+        var (writer, server) = Start(sweeper);
+
+        for (var i = 0; i < 64; i++)
+        {
+            await writer.WriteAsync(new byte[100]);
+        }
+
+        await writer.EndMessageAsync(markEnd: true);
+
+        Assert.Equal(1, server.Writes);
+        Assert.Equal(6400, server.Bytes);
+    }
+
+    private (MessageBoundaryPipeWriter Writer, RecordingBody Server) Start(HeldResponseSweeper sweeper)
+    {
+        var context = new DefaultHttpContext();
+        var response = new StartableResponseFeature();
+        context.Features.Set<IHttpResponseFeature>(response);
+        var server = new RecordingBody(response);
+        context.Features.Set<IHttpResponseBodyFeature>(server);
+        var writer = new MessageBoundaryPipeWriter(_clock, sweeper);
+        writer.Initialize(context, server, s_policy, routesOverride: false, cork: null);
+        return (writer, server);
+    }
+
+    private sealed class StartableResponseFeature : HttpResponseFeature
+    {
+        public bool Started { get; set; }
+
+        public override bool HasStarted => Started;
+    }
+
+    /// <summary>The server's body: counts writes and bytes, and can hold flushes pending.</summary>
+    private sealed class RecordingBody(StartableResponseFeature response) : PipeWriter, IHttpResponseBodyFeature
+    {
+        private TaskCompletionSource<FlushResult>? _pending;
+
+        public bool BlockFlushes { get; set; }
+
+        public int Writes { get; private set; }
+
+        public long Bytes { get; private set; }
+
+        public int ConcurrentFlushes { get; private set; }
+
+        public Stream Stream => throw new NotSupportedException();
+
+        public PipeWriter Writer => this;
+
+        public void CompleteFlush() => _pending?.TrySetResult(default);
+
+        public override ValueTask<FlushResult> WriteAsync(ReadOnlyMemory<byte> source, CancellationToken cancellationToken = default)
+        {
+            Writes++;
+            Bytes += source.Length;
+            return FlushAsync(cancellationToken);
+        }
+
+        public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default)
+        {
+            if (_pending is { Task.IsCompleted: false })
+            {
+                ConcurrentFlushes++;
+            }
+
+            if (!BlockFlushes)
+            {
+                return default;
+            }
+
+            _pending = new TaskCompletionSource<FlushResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+            return new ValueTask<FlushResult>(_pending.Task);
+        }
+
+        public Task StartAsync(CancellationToken cancellationToken = default)
+        {
+            response.Started = true;
+            return Task.CompletedTask;
+        }
+
+        public void DisableBuffering()
+        {
+        }
+
+        public Task SendFileAsync(string path, long offset, long? count, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public Task CompleteAsync() => Task.CompletedTask;
+
+        public override void Advance(int bytes) => Bytes += bytes;
+
+        public override Memory<byte> GetMemory(int sizeHint = 0) => new byte[Math.Max(sizeHint, 4096)];
+
+        public override Span<byte> GetSpan(int sizeHint = 0) => GetMemory(sizeHint).Span;
+
+        public override void CancelPendingFlush()
+        {
+        }
+
+        public override void Complete(Exception? exception = null)
+        {
+        }
+    }
+}
