@@ -113,6 +113,25 @@ internal static class Report
 
         text.AppendLine();
         text.AppendLine(c, $"Seeds left out because bare Kestrel differed from itself: {string.Join(", ", differential.BareSelfDifferences.OrderBy(k => k.Key).Select(k => $"{k.Key} {k.Value}"))}{(differential.BareSelfDifferences.IsEmpty ? "none" : "")}.");
+        if (!differential.Examples.IsEmpty)
+        {
+            text.AppendLine();
+            text.AppendLine("Differences by the script's Content-Length and ending (all configurations and protocols):");
+            text.AppendLine();
+            text.AppendLine("| Content-Length | ending | differences |");
+            text.AppendLine("|---|---|---:|");
+            foreach (var group in differential.Examples.GroupBy(e => (e.Script.LengthMode, e.Script.Ending)).OrderByDescending(g => g.Count()))
+            {
+                text.AppendLine(c, $"| {group.Key.LengthMode} | {group.Key.Ending} | {group.Count()} |");
+            }
+
+            text.AppendLine();
+            text.AppendLine("What they are, as far as read from the examples (open work, not accepted trade-offs):");
+            text.AppendLine();
+            text.AppendLine("- `short`: the handler writes past its Content-Length through `GetSpan`/`Advance`. Kestrel throws at the overflowing `Advance` as it would; the bytes advanced before it within the declared length reach the client here, where bare Kestrel leaves them unsent, because the flush of the held bytes before them is still in flight when they are handed over. The client sees an incomplete body and a closed connection in both; here more of it.");
+            text.AppendLine("- `abort`, `throw`, `complete` after bytes held for a few milliseconds: Kestrel closes or resets the connection right after the app's call, and bytes that bare Kestrel had flushed milliseconds earlier are on the wire, while the held ones were flushed just before the cut and can be lost (mostly over HTTPS, where the TLS layer adds hops). The client sees the same reset or close, with less of the body.");
+        }
+
         foreach (var example in differential.Examples.OrderBy(e => e.Script.Seed).Take(10))
         {
             text.AppendLine();
