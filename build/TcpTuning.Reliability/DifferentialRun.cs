@@ -36,6 +36,11 @@ internal static class DifferentialRun
 {
     private static readonly string[] s_protocols = ["http1", "https1", "h2"];
 
+    // How long a response may go quiet before the client takes it as hung (Kestrel's own hang on an unflushed
+    // Content-Length tail needs a limit). Long enough that a loaded two-core machine running the test suite beside the
+    // server does not pass for a hang: at 500 ms, one comparison in a few hundred did, PerWrite included.
+    private static readonly TimeSpan s_idle = TimeSpan.FromSeconds(2);
+
     public static async Task<DifferentialResult> RunAsync(ReliabilityServer server, int firstSeed, int cases, int parallelism, CancellationToken cancellationToken)
     {
         var result = new DifferentialResult();
@@ -117,7 +122,7 @@ internal static class DifferentialRun
         await using var connection = await RawHttpConnection.ConnectAsync(protocol == "http1" ? target.Http : target.Https);
         var head = script.Method == "HEAD";
         await connection.SendAsync(script.Method, path, body);
-        var first = await connection.ReadResponseAsync(head, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(15));
+        var first = await connection.ReadResponseAsync(head, s_idle, TimeSpan.FromSeconds(15));
         var description = Http11ResponseReader.Describe(first, head);
         if (first.Ending != "whole")
         {
@@ -134,7 +139,7 @@ internal static class DifferentialRun
             return description + "\nnext: send failed";
         }
 
-        var next = await connection.ReadResponseAsync(headRequest: false, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(15));
+        var next = await connection.ReadResponseAsync(headRequest: false, s_idle, TimeSpan.FromSeconds(15));
         return description + "\nnext: " + Http11ResponseReader.Describe(next);
     }
 
