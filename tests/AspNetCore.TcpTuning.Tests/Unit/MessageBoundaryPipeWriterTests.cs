@@ -22,12 +22,7 @@ public sealed class MessageBoundaryPipeWriterTests
         // An app's flushes reach Kestrel one at a time (each write awaited); a flush the timer started must not be
         // joined by the app's next one while it is pending (HTTP/2 streams stalled for seconds when it was).
         using var sweeper = new HeldResponseSweeper(_clock);
-        var (writer, server) = Start(sweeper);
-        writer.WatchHeldBytes();
-
-        await writer.WriteAsync(new byte[100]);
-        server.BlockFlushes = true;
-        _clock.Advance(TimeSpan.FromMilliseconds(10));
+        var (writer, server) = await StartWithTimerFlushInFlightAsync(sweeper);
         Assert.Equal(1, server.Writes);
 
         var write = writer.WriteAsync(new byte[70_000]).AsTask();
@@ -47,12 +42,7 @@ public sealed class MessageBoundaryPipeWriterTests
     public async Task TimerFlushInFlight_EndWaitsForIt()
     {
         using var sweeper = new HeldResponseSweeper(_clock);
-        var (writer, server) = Start(sweeper);
-        writer.WatchHeldBytes();
-
-        await writer.WriteAsync(new byte[100]);
-        server.BlockFlushes = true;
-        _clock.Advance(TimeSpan.FromMilliseconds(10));
+        var (writer, server) = await StartWithTimerFlushInFlightAsync(sweeper);
 
         var end = writer.EndMessageAsync(markEnd: true).AsTask();
         Assert.False(end.IsCompleted);
@@ -80,6 +70,17 @@ public sealed class MessageBoundaryPipeWriterTests
 
         Assert.Equal(1, server.Writes);
         Assert.Equal(6400, server.Bytes);
+    }
+
+    // 100 bytes held by a handler gone asynchronous, then the timer's flush of them, left pending by the server.
+    private async Task<(MessageBoundaryPipeWriter Writer, RecordingBody Server)> StartWithTimerFlushInFlightAsync(HeldResponseSweeper sweeper)
+    {
+        var (writer, server) = Start(sweeper);
+        writer.WatchHeldBytes();
+        await writer.WriteAsync(new byte[100]);
+        server.BlockFlushes = true;
+        _clock.Advance(TimeSpan.FromMilliseconds(10));
+        return (writer, server);
     }
 
     private (MessageBoundaryPipeWriter Writer, RecordingBody Server) Start(HeldResponseSweeper sweeper)
