@@ -21,6 +21,15 @@ internal sealed class DifferentialResult
     /// <summary>Kestrel's own hang (a Content-Length body ending in unflushed advanced bytes) that the policy completes.</summary>
     public ConcurrentDictionary<(string Configuration, string Protocol), int> BareHangsTunedCompletes { get; } = new();
 
+    /// <summary>
+    /// Responses cut short (the handler failed, aborted or overran its Content-Length) whose body, in both, is a prefix
+    /// of what the handler wrote, with the same status, headers, framing and connection end, but cut at another byte.
+    /// </summary>
+    public ConcurrentDictionary<(string Configuration, string Protocol), int> CutElsewhere { get; } = new();
+
+    /// <summary>Of <see cref="CutElsewhere"/>: body bytes the client got, tuned minus bare, summed when negative.</summary>
+    public ConcurrentBag<long> CutShortfalls { get; } = [];
+
     public ConcurrentBag<Difference> Examples { get; } = [];
 
     public int Total => Cases.Values.Sum();
@@ -77,6 +86,13 @@ internal static class DifferentialRun
                         continue;
                     }
 
+                    if (IsCutElsewhere(bare, tuned, out var shortfall))
+                    {
+                        result.CutElsewhere.AddOrUpdate((configuration, protocol), 1, (_, n) => n + 1);
+                        result.CutShortfalls.Add(shortfall);
+                        continue;
+                    }
+
                     result.Differences.AddOrUpdate((configuration, protocol), 1, (_, n) => n + 1);
                     result.Examples.Add(new Difference(script, protocol, configuration, bare, tuned));
                 }
@@ -110,6 +126,27 @@ internal static class DifferentialRun
             && bareFirst[3] == "incomplete" && tunedFirst[3] == "complete";
     }
 
+    // Both cut short, both bodies prefixes of what the handler wrote, everything else equal: only the byte where the
+    // cut fell differs. Kestrel's own cut moves with how far its send loop got and with how the app's spans were sized.
+    private static bool IsCutElsewhere(string bare, string tuned, out long shortfall)
+    {
+        shortfall = 0;
+        var bareFirst = bare.Split('\n')[0].Split(" | ");
+        var tunedFirst = tuned.Split('\n')[0].Split(" | ");
+        if (bareFirst.Length != 5 || tunedFirst.Length != 5 || bareFirst[3] != "incomplete" || tunedFirst[3] != "incomplete"
+            || !bareFirst[4].EndsWith(PrefixMark, StringComparison.Ordinal) || !tunedFirst[4].EndsWith(PrefixMark, StringComparison.Ordinal)
+            || !bareFirst.AsSpan(0, 3).SequenceEqual(tunedFirst.AsSpan(0, 3))
+            || bare.Split('\n')[^1] != tuned.Split('\n')[^1])
+        {
+            return false;
+        }
+
+        shortfall = long.Parse(tunedFirst[4].Split(' ')[0], CultureInfo.InvariantCulture) - long.Parse(bareFirst[4].Split(' ')[0], CultureInfo.InvariantCulture);
+        return true;
+    }
+
+    private const string PrefixMark = " (a prefix)";
+
     public static async Task<string> ExchangeAsync(Target target, string protocol, ResponseScript script, HttpClient h2)
     {
         var path = string.Create(CultureInfo.InvariantCulture, $"/script?seed={script.Seed}");
@@ -126,7 +163,7 @@ internal static class DifferentialRun
         var description = Http11ResponseReader.Describe(first, head);
         if (first.Ending != "whole")
         {
-            return description;
+            return MarkPrefix(description, first, head, script);
         }
 
         // The connection stayed open: the next response on it must be untouched by this one.
@@ -141,6 +178,26 @@ internal static class DifferentialRun
 
         var next = await connection.ReadResponseAsync(headRequest: false, s_idle, TimeSpan.FromSeconds(15));
         return description + "\nnext: " + Http11ResponseReader.Describe(next);
+    }
+
+    // A response cut short: whether its body is a prefix of what the handler wrote (nothing wrong, nothing reordered).
+    private static string MarkPrefix(string description, RawTranscript transcript, bool head, ResponseScript script)
+    {
+        if (!Http11ResponseReader.TryDecode(transcript.Bytes, head, transcript.Ending == "closed", out var response, out _) || response.Complete)
+        {
+            return description;
+        }
+
+        var intended = script.IntendedBody();
+        var prefix = response.Body.Length <= intended.Length && intended.AsSpan(0, response.Body.Length).SequenceEqual(response.Body);
+        if (!prefix)
+        {
+            return description;
+        }
+
+        var lines = description.Split('\n');
+        lines[0] += PrefixMark;
+        return string.Join('\n', lines);
     }
 
     private static async Task<string> ExchangeHttp2Async(HttpClient client, Uri uri, string method, byte[]? body)

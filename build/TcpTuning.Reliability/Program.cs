@@ -4,7 +4,7 @@ using TcpTuning.Reliability;
 
 // The reliability suite: every tuned configuration against bare Kestrel, in one process run.
 //   dotnet run --project build/TcpTuning.Reliability -c Release -- [--cases N] [--seed S] [--probes N]
-//       [--slow-readers N] [--slow-seconds S] [--h2-rounds N] [--out FILE]
+//       [--slow-readers N] [--slow-seconds S] [--h2-rounds N] [--examples N] [--out FILE]
 internal static class ReliabilityProgram
 {
     public static async Task<int> Main(string[] args)
@@ -24,6 +24,7 @@ internal static class ReliabilityProgram
                   --slow-readers N   slow readers per configuration and protocol (default 0: skipped)
                   --slow-seconds S   how long each slow reader reads (default 25)
                   --h2-rounds N      cold and warm h2load rounds per configuration (default 0: skipped; needs h2load)
+                  --examples N       differences shown in the report (default 10)
                   --out FILE         write the markdown report there (default: print it)
                 """);
             return 0;
@@ -66,13 +67,13 @@ internal static class ReliabilityProgram
     }
 }
 
-internal sealed record Options(int Cases, int Seed, int Probes, int SlowReaders, int SlowSeconds, int Http2Rounds, string? Out)
+internal sealed record Options(int Cases, int Seed, int Probes, int SlowReaders, int SlowSeconds, int Http2Rounds, int Examples, string? Out)
 {
     public static Options Parse(string[] args)
     {
         string? Value(string name) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
         int Int(string name, int fallback) => Value(name) is { } v ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
-        return new Options(Int("--cases", 300), Int("--seed", 1), Int("--probes", 20), Int("--slow-readers", 0), Int("--slow-seconds", 25), Int("--h2-rounds", 0), Value("--out"));
+        return new Options(Int("--cases", 300), Int("--seed", 1), Int("--probes", 20), Int("--slow-readers", 0), Int("--slow-seconds", 25), Int("--h2-rounds", 0), Int("--examples", 10), Value("--out"));
     }
 }
 
@@ -111,6 +112,13 @@ internal static class Report
             text.AppendLine(c, $"Not counted as differences: scripts whose Content-Length body ends in bytes advanced and never flushed, which bare Kestrel leaves unsent (the client waits for them) and the policy sends at the message's end: {string.Join(", ", differential.BareHangsTunedCompletes.OrderBy(k => k.Key).Select(k => $"{k.Key.Configuration} {k.Key.Protocol} {k.Value}"))}.");
         }
 
+        if (!differential.CutElsewhere.IsEmpty)
+        {
+            var shortfalls = differential.CutShortfalls.ToList();
+            text.AppendLine();
+            text.AppendLine(c, $"Counted apart, not as differences: responses cut short (the handler threw, aborted or wrote past its Content-Length) where, on both servers, the client got the same status, headers, framing and connection end and a body that is a prefix of what the handler wrote, cut at another byte: {string.Join(", ", differential.CutElsewhere.OrderBy(k => k.Key).Select(k => $"{k.Key.Configuration} {k.Key.Protocol} {k.Value}"))}. The tuned body was shorter in {shortfalls.Count(s => s < 0)} of them (by {(shortfalls.Any(s => s < 0) ? shortfalls.Where(s => s < 0).Select(s => -s).Max() : 0)} bytes at most) and longer in {shortfalls.Count(s => s > 0)}. Where Kestrel cuts a failing response moves with how far its send loop got and with the sizes of the spans the app filled; bare Kestrel's own repeated runs differ this way too (the seeds left out below).");
+        }
+
         text.AppendLine();
         text.AppendLine(c, $"Seeds left out because bare Kestrel differed from itself: {string.Join(", ", differential.BareSelfDifferences.OrderBy(k => k.Key).Select(k => $"{k.Key} {k.Value}"))}{(differential.BareSelfDifferences.IsEmpty ? "none" : "")}.");
         if (!differential.Examples.IsEmpty)
@@ -132,12 +140,12 @@ internal static class Report
             text.AppendLine("- `abort`, `throw`, `complete` after bytes held for a few milliseconds: Kestrel closes or resets the connection right after the app's call, and bytes that bare Kestrel had flushed milliseconds earlier are on the wire, while the held ones were flushed just before the cut and can be lost (mostly over HTTPS, where the TLS layer adds hops). The client sees the same reset or close, with less of the body.");
         }
 
-        foreach (var example in differential.Examples.OrderBy(e => e.Script.Seed).Take(10))
+        foreach (var example in differential.Examples.OrderBy(e => e.Script.Seed).Take(options.Examples))
         {
             text.AppendLine();
             text.AppendLine(c, $"- {example.Configuration} {example.Protocol}, {example.Script}");
-            text.AppendLine(c, $"  - bare: `{example.Bare.Replace("\n", " / ", StringComparison.Ordinal)}`");
-            text.AppendLine(c, $"  - tuned: `{example.Tuned.Replace("\n", " / ", StringComparison.Ordinal)}`");
+            text.AppendLine(c, $"  - bare: `{Clip(example.Bare)}`");
+            text.AppendLine(c, $"  - tuned: `{Clip(example.Tuned)}`");
         }
 
         text.AppendLine();
@@ -184,5 +192,12 @@ internal static class Report
         }
 
         return text.ToString();
+    }
+
+    // One line per outcome; a stray next response can be many kilobytes of body.
+    private static string Clip(string outcome)
+    {
+        var line = outcome.Replace("\n", " / ", StringComparison.Ordinal);
+        return line.Length <= 400 ? line : string.Concat(line.AsSpan(0, 400), "…");
     }
 }

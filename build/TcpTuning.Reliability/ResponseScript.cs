@@ -159,6 +159,28 @@ internal sealed record ResponseScript(int Seed, string Method, int Status, strin
         }
     }
 
+    /// <summary>The body the handler writes if nothing fails: every write's fill bytes, in order, up to a throw.</summary>
+    public byte[] IntendedBody()
+    {
+        var body = new List<byte>();
+        var index = 0;
+        foreach (var step in Steps)
+        {
+            if (Ending == "throw" && index == Steps.Count / 2)
+            {
+                break;
+            }
+
+            index++;
+            if (step.Kind is StepKind.BodyWrite or StepKind.BodyWriterWrite or StepKind.TextWrite or StepKind.AdvanceFlush or StepKind.AdvanceOnly or StepKind.SendFile)
+            {
+                body.AddRange(Fill(step.Size, (byte)('g' + (index % 20))));
+            }
+        }
+
+        return [.. body];
+    }
+
     public override string ToString()
         => string.Create(CultureInfo.InvariantCulture, $"seed {Seed}: {Method} {Status}{(ContentType is null ? "" : " sse")} length {LengthMode} {ContentLength}; {string.Join(", ", Steps.Select(s => s.Size > 0 ? $"{s.Kind}({s.Size})" : s.Kind.ToString()))}; {Ending}");
 

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Numerics;
 
 namespace AspNetCore.TcpTuning.Http;
 
@@ -12,10 +13,15 @@ internal sealed class HoldBuffer
     // Kept between responses up to this size; larger arrays go back to the pool when the response ends.
     private const int RetainedSize = 4096;
 
+    // Memory is handed out in runs shaped like Kestrel's pipe blocks, so an app that fills what it is given advances
+    // in the same sizes as without the policy (which bytes precede a failing Advance depends on it).
+    private const int BlockSize = 4096;
+
     private byte[] _array = [];
     private int _start;
     private int _ended;
     private int _count;
+    private int _blockEnd;
 
     /// <summary>Bytes held in all.</summary>
     public int Length => _count - _start;
@@ -29,16 +35,25 @@ internal sealed class HoldBuffer
     /// <summary>Everything held, ended part first.</summary>
     public ReadOnlyMemory<byte> All => _array.AsMemory(_start, _count - _start);
 
-    /// <summary>Room for at least <paramref name="sizeHint"/> bytes (at least one) after what is held.</summary>
+    /// <summary>
+    /// Room for at least <paramref name="sizeHint"/> bytes (at least one) after what is held: the rest of the current
+    /// block, or a new one (4 KiB, or the hint rounded up to a power of two, as Kestrel's pipe rents).
+    /// </summary>
     public Memory<byte> GetMemory(int sizeHint)
     {
         var needed = Math.Max(sizeHint, 1);
-        if (_array.Length - _count < needed)
+        if (_blockEnd - _count < needed)
         {
-            Grow(needed);
+            var block = needed <= BlockSize ? BlockSize : (int)BitOperations.RoundUpToPowerOf2((uint)needed);
+            if (_array.Length - _count < block)
+            {
+                Grow(block);
+            }
+
+            _blockEnd = _count + block;
         }
 
-        return _array.AsMemory(_count);
+        return _array.AsMemory(_count, _blockEnd - _count);
     }
 
     /// <summary>The app wrote <paramref name="bytes"/> into the memory last handed out.</summary>
@@ -91,7 +106,7 @@ internal sealed class HoldBuffer
     /// <summary>Forgets what is held (the response is over) and lets a large array go.</summary>
     public void Clear()
     {
-        _start = _ended = _count = 0;
+        _start = _ended = _count = _blockEnd = 0;
         if (_array.Length > RetainedSize)
         {
             ArrayPool<byte>.Shared.Return(_array);
@@ -103,7 +118,7 @@ internal sealed class HoldBuffer
     {
         if (_start == _count && !memoryOutstanding)
         {
-            _start = _ended = _count = 0;
+            _start = _ended = _count = _blockEnd = 0;
         }
     }
 

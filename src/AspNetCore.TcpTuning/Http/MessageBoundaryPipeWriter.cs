@@ -166,7 +166,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
             {
                 // Kestrel throws for bytes past the declared length at the Advance that carries them: let it.
                 var span = _buffer.Unadvanced(bytes);
-                InBackground(Materialize(FlushReason.Error));
+                InBackground(CommitAllThenFlush(FlushReason.Error));
                 _memoryFromBuffer = false;
                 _decision = ResponseFlushDecision.PassThrough;
                 var target = _inner.Writer.GetSpan(bytes);
@@ -258,7 +258,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
 
         using (Sync())
         {
-            InBackground(exception is null ? HandOverAll() : Materialize(FlushReason.Error));
+            InBackground(exception is null ? HandOverAll() : CommitAllThenFlush(FlushReason.Error));
         }
 
         _inner.Writer.Complete(exception);
@@ -276,13 +276,27 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
             await background.ConfigureAwait(false);
         }
 
-        ValueTask<FlushResult> flush;
-        using (Sync())
+        if (exception is null)
         {
-            flush = exception is null ? HandOverAll() : Materialize(FlushReason.Error);
+            ValueTask<FlushResult> flush;
+            using (Sync())
+            {
+                flush = HandOverAll();
+            }
+
+            await ObserveAsync(flush).ConfigureAwait(false);
+        }
+        else
+        {
+            ValueTask materialized;
+            using (Sync())
+            {
+                materialized = Materialize(FlushReason.Error);
+            }
+
+            await materialized.ConfigureAwait(false);
         }
 
-        await ObserveAsync(flush).ConfigureAwait(false);
         await _inner.Writer.CompleteAsync(exception).ConfigureAwait(false);
     }
 
@@ -336,7 +350,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
     {
         using (Sync())
         {
-            InBackground(Materialize(FlushReason.Explicit));
+            InBackground(CommitAllThenFlush(FlushReason.Explicit));
             _decision = ResponseFlushDecision.Stream;
         }
     }
@@ -362,34 +376,59 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
     }
 
     /// <summary>
-    /// The app aborts the request. With bytes held, they are flushed first and <paramref name="inner"/> aborts once that
-    /// flush completed (and one hop later, the time Kestrel's send loop had for them without the policy); until then the
-    /// response takes no more bytes and does not end. Returns false when nothing is held: abort at once.
+    /// The app aborts the request while the response holds (this hook is installed once bytes stayed held). The held
+    /// bytes are flushed first, after a flush of the policy still in flight, and <paramref name="inner"/> aborts once
+    /// that completed and one hop later: without the policy those bytes would have had the send loop's time since their
+    /// write, and even bytes the policy flushed just now lose the race to the reset without it. Until then the response
+    /// takes no more bytes and does not end. Returns false when the response does not hold: abort at once.
     /// </summary>
     public bool TryAbortAfterHeld(IHttpRequestLifetimeFeature inner)
     {
-        ValueTask<FlushResult> flush;
         using (Sync())
         {
-            if (!Holding || _ended || Aborting || _policy.Held == 0)
+            if (!Holding || _ended || Aborting)
             {
                 return Aborting;
             }
 
-            flush = FlushEnded(FlushReason.Explicit, CancellationToken.None);
-            _buffer.Clear();
-            _pendingAbort = AbortAfterAsync(flush, inner);
+            if (InFlight(out var background))
+            {
+                _pendingAbort = AbortAfterBackgroundAsync(background, inner);
+                return true;
+            }
+
+            _pendingAbort = AbortAfterAsync(FlushHeldForAbort(), inner);
         }
 
         return true;
+    }
 
-        // Kestrel cancels RequestAborted on the thread pool after an abort too, so the app sees no new ordering.
-        static async Task AbortAfterAsync(ValueTask<FlushResult> flush, IHttpRequestLifetimeFeature inner)
+    // Under _sync: what is ended leaves; the tail, which Kestrel would still buffer, is dropped with the connection.
+    private ValueTask<FlushResult> FlushHeldForAbort()
+    {
+        var flush = _policy.Held > 0 ? FlushEnded(FlushReason.Explicit, CancellationToken.None) : default;
+        _buffer.Clear();
+        return flush;
+    }
+
+    private async Task AbortAfterBackgroundAsync(Task background, IHttpRequestLifetimeFeature inner)
+    {
+        await background.ConfigureAwait(false);
+        ValueTask<FlushResult> flush;
+        lock (_sync)
         {
-            await ObserveAsync(flush).ConfigureAwait(false);
-            await Task.Yield();
-            inner.Abort();
+            flush = FlushHeldForAbort();
         }
+
+        await AbortAfterAsync(flush, inner).ConfigureAwait(false);
+    }
+
+    // Kestrel cancels RequestAborted on the thread pool after an abort too, so the app sees no new ordering.
+    private static async Task AbortAfterAsync(ValueTask<FlushResult> flush, IHttpRequestLifetimeFeature inner)
+    {
+        await ObserveAsync(flush).ConfigureAwait(false);
+        await Task.Yield();
+        inner.Abort();
     }
 
     /// <summary>Puts the server's lifetime feature back, if bytes were held and <see cref="HookAbort"/> replaced it.</summary>
@@ -464,7 +503,6 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
             return new ValueTask(abort);
         }
 
-        ValueTask<FlushResult> flush;
         using (Sync())
         {
             if (InFlight(out var background))
@@ -472,11 +510,10 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
                 return new ValueTask(FailAfterAsync(background));
             }
 
-            flush = Materialize(FlushReason.Error);
+            var materialized = Materialize(FlushReason.Error);
             _ended = true;
+            return materialized;
         }
-
-        return flush.IsCompletedSuccessfully ? default : new ValueTask(ObserveAsync(flush));
     }
 
     /// <summary>
@@ -628,9 +665,9 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
             if (ExceedsBody(source.Length))
             {
                 // Past the declared length: Kestrel throws at this write, as it would have; it is no longer held.
-                InBackground(Materialize(FlushReason.Error));
+                var materialized = Materialize(FlushReason.Error);
                 _decision = ResponseFlushDecision.PassThrough;
-                return WriteToKestrel(source, cancellationToken);
+                return materialized.IsCompletedSuccessfully ? WriteToKestrel(source, cancellationToken) : WriteAfterAsync(materialized, source, cancellationToken);
             }
 
             var completes = CompletesBody(source.Length);
@@ -704,6 +741,12 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
     {
         await background.ConfigureAwait(false);
         await FailAsync().ConfigureAwait(false);
+    }
+
+    private async ValueTask<FlushResult> WriteAfterAsync(ValueTask materialized, ReadOnlyMemory<byte> source, CancellationToken cancellationToken)
+    {
+        await materialized.ConfigureAwait(false);
+        return await WriteToKestrel(source, cancellationToken).ConfigureAwait(false);
     }
 
     private async ValueTask<FlushResult> WriteAfterAsync(ValueTask<FlushResult> held, ReadOnlyMemory<byte> source, CancellationToken cancellationToken)
@@ -799,9 +842,10 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
         return flush;
     }
 
-    // Gives Kestrel the state it would have without this writer: ended bytes flushed (one counted write), the tail
-    // buffered unflushed. Under _sync.
-    private ValueTask<FlushResult> Materialize(FlushReason reason)
+    // Gives Kestrel the state it would have without this writer: ended bytes flushed (one counted write), then the tail
+    // buffered unflushed. The tail waits for that flush: handed over during it, Kestrel's ConcurrentPipeWriter would
+    // flush it too (or drop it, if the connection closes first). The caller awaits the result before it goes on. Under _sync.
+    private ValueTask Materialize(FlushReason reason)
     {
         if (!Holding || _ended || Aborting)
         {
@@ -809,6 +853,27 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
         }
 
         var flush = _policy.Held > 0 ? FlushEnded(reason, CancellationToken.None) : default;
+        if (flush.IsCompletedSuccessfully)
+        {
+            CommitTail();
+            return default;
+        }
+
+        return new ValueTask(CommitTailAfterAsync(flush));
+    }
+
+    private async Task CommitTailAfterAsync(ValueTask<FlushResult> flush)
+    {
+        await ObserveAsync(flush).ConfigureAwait(false);
+        lock (_sync)
+        {
+            CommitTail();
+        }
+    }
+
+    // Under _sync.
+    private void CommitTail()
+    {
         var tail = _buffer.Tail;
         if (!tail.IsEmpty)
         {
@@ -817,7 +882,28 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
         }
 
         _buffer.ConsumeAll(_memoryOutstanding);
-        return flush;
+    }
+
+    // Where the caller cannot wait (a synchronous call): everything held goes to Kestrel's buffer in order, then one
+    // flush if ended bytes were held (a tail Kestrel would still buffer leaves with them; the response is failing or
+    // streaming from here on). Under _sync.
+    private ValueTask<FlushResult> CommitAllThenFlush(FlushReason reason)
+    {
+        if (!Holding || _ended || Aborting)
+        {
+            return default;
+        }
+
+        var flush = _policy.Held > 0 || _kestrelBytes > 0;
+        if (flush && reason is FlushReason.Explicit)
+        {
+            _cork?.Push();
+        }
+
+        CommitToKestrel(_buffer.All.Span);
+        _buffer.ConsumeAll(_memoryOutstanding);
+        OnHandedOver();
+        return flush ? _inner.Writer.FlushAsync() : default;
     }
 
     // Copies bytes into Kestrel's buffer without flushing, each piece as one chunk where Kestrel chunks. Under _sync.
