@@ -133,11 +133,13 @@ internal static class Report
                 text.AppendLine(c, $"| {group.Key.LengthMode} | {group.Key.Ending} | {group.Count()} |");
             }
 
+            if (differential.Examples.Any(e => e.Script.Ending == "abort"))
+            {
+                text.AppendLine();
+                text.AppendLine("For an aborted response only the status line and headers are compared: a difference there means the reset reached the client before the headers on one side and after them on the other.");
+            }
+
             text.AppendLine();
-            text.AppendLine("What they are, as far as read from the examples (open work, not accepted trade-offs):");
-            text.AppendLine();
-            text.AppendLine("- `short`: the handler writes past its Content-Length through `GetSpan`/`Advance`. Kestrel throws at the overflowing `Advance` as it would; the bytes advanced before it within the declared length reach the client here, where bare Kestrel leaves them unsent, because the flush of the held bytes before them is still in flight when they are handed over. The client sees an incomplete body and a closed connection in both; here more of it.");
-            text.AppendLine("- `abort`, `throw`, `complete` after bytes held for a few milliseconds: Kestrel closes or resets the connection right after the app's call, and bytes that bare Kestrel had flushed milliseconds earlier are on the wire, while the held ones were flushed just before the cut and can be lost (mostly over HTTPS, where the TLS layer adds hops). The client sees the same reset or close, with less of the body.");
         }
 
         foreach (var example in differential.Examples.OrderBy(e => e.Script.Seed).Take(options.Examples))

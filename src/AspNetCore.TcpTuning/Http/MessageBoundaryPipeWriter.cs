@@ -952,7 +952,8 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
     private long Now() => _policy.NeedsTime ? _timeProvider.GetTimestamp() : 0;
 
     // A flushed write that is not held: tells a corking send side whether it must leave at once (a stream), or ends
-    // the message (the last byte of a Content-Length body); otherwise the send side may fill segments with it.
+    // the message (the last byte of a Content-Length body, or the headers of a response without a body); otherwise the
+    // send side may fill segments with it.
     private void TellSendSide(long additional)
     {
         if (_cork is null)
@@ -964,7 +965,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
         {
             _cork.Push();
         }
-        else if (CompletesBody(additional))
+        else if (CompletesBody(additional) || HttpMessageFraming.HasNoBody(_context))
         {
             _cork.EndMessage(atNextFlush: true);
         }
