@@ -107,13 +107,13 @@ internal static class DifferentialRun
     private static string Normalize(ResponseScript script, string description)
         => script.Ending == "abort" ? string.Join(" | ", description.Split('\n')[0].Split(" | ").Take(2)) + " | (aborted)" : description;
 
-    // Kestrel does not flush a Content-Length body whose last bytes were advanced and never flushed: the client waits
-    // for them until the next response's flush. The policy flushes at the message's end. Same status and headers,
+    // Kestrel does not flush a Content-Length body whose last bytes were advanced and never flushed (the handler
+    // returns, or calls CompleteAsync): the client waits for them until the next response's flush. The policy flushes at the message's end. Same status and headers,
     // bare incomplete and idle, tuned complete: that is the one difference allowed, and it is counted on its own.
     private static bool IsKestrelHangCompleted(ResponseScript script, string bare, string tuned)
     {
         var lastWrite = script.Steps.LastOrDefault(s => s.Size > 0 && s.Kind is not (StepKind.Delay or StepKind.ReadBody));
-        if (script.LengthMode != "right" || script.Ending != "return" || lastWrite?.Kind != StepKind.AdvanceOnly)
+        if (script.LengthMode != "right" || script.Ending is not ("return" or "complete") || lastWrite?.Kind != StepKind.AdvanceOnly)
         {
             return false;
         }

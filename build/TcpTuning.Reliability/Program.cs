@@ -136,7 +136,9 @@ internal static class Report
             if (differential.Examples.Any(e => e.Script.Ending == "abort"))
             {
                 text.AppendLine();
-                text.AppendLine("For an aborted response only the status line and headers are compared: a difference there means the reset reached the client before the headers on one side and after them on the other.");
+                var aborts = differential.Examples.Where(e => e.Script.Ending == "abort").ToList();
+                var tunedLost = aborts.Count(e => e.Tuned.StartsWith("then ", StringComparison.Ordinal));
+                text.AppendLine(c, $"For an aborted response only the status line and headers are compared: a difference there means the reset reached the client before the headers on one side and after them on the other. Of these {aborts.Count}, the tuned client lost the headers in {tunedLost} ({string.Join(", ", aborts.Where(e => e.Tuned.StartsWith("then ", StringComparison.Ordinal)).GroupBy(e => e.Configuration).Select(g => $"{g.Key} {g.Count()}"))}) and bare's in {aborts.Count - tunedLost}.");
             }
 
             text.AppendLine();

@@ -60,7 +60,7 @@ internal sealed class HoldBuffer
     public void Advance(int bytes)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(bytes);
-        if (bytes > _array.Length - _count)
+        if (bytes > _blockEnd - _count)
         {
             throw new ArgumentOutOfRangeException(nameof(bytes), "Can't advance past buffer size.");
         }

@@ -47,6 +47,23 @@ public sealed class HoldBufferTests
         Assert.Equal(large, Text(buffer.Tail));
     }
 
+    [Theory]
+    [InlineData(new[] { 10 }, new[] { 4096 })]
+    [InlineData(new[] { 10, 10 }, new[] { 4096, 4086 })]
+    [InlineData(new[] { 3000, 2000 }, new[] { 4096, 4086 })]
+    [InlineData(new[] { 10, 4090 }, new[] { 4096, 4096 })]
+    [InlineData(new[] { 10, 5000 }, new[] { 4096, 8192 })]
+    public void GetMemory_HandsOutRunsShapedLikeKestrelsPipe(int[] hintsAdvancedIn10s, int[] lengths)
+    {
+        // An app that fills what it is given advances in the same sizes as it would into Kestrel's 4 KiB blocks.
+        var buffer = new HoldBuffer();
+        for (var i = 0; i < hintsAdvancedIn10s.Length; i++)
+        {
+            Assert.Equal(lengths[i], buffer.GetMemory(hintsAdvancedIn10s[i]).Length);
+            buffer.Advance(10);
+        }
+    }
+
     [Fact]
     public void Advance_PastTheMemoryHandedOut_Throws()
     {

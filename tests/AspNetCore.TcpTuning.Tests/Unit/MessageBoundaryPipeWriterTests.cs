@@ -72,6 +72,30 @@ public sealed class MessageBoundaryPipeWriterTests
         Assert.Equal(6400, server.Bytes);
     }
 
+    [Fact]
+    public async Task Failure_TailReachesTheServerOnlyOnceTheEndedBytesFlushCompleted()
+    {
+        // Kestrel's ConcurrentPipeWriter flushes bytes advanced during a pending flush (or drops them if the connection
+        // closes first), where without the policy they would wait unflushed: the tail must wait for that flush.
+        using var sweeper = new HeldResponseSweeper(_clock);
+        var (writer, server) = Start(sweeper);
+        await writer.WriteAsync(new byte[100]);
+        writer.GetSpan(50);
+        writer.Advance(50);
+        server.BlockFlushes = true;
+
+        var fail = writer.FailAsync().AsTask();
+        Assert.False(fail.IsCompleted);
+        Assert.Equal(100, server.Bytes);
+
+        server.CompleteFlush();
+        await fail.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(150, server.Bytes);
+        Assert.Equal(0, server.AdvancedWhileFlushPending);
+        Assert.Equal(1, server.Writes);
+    }
+
     // 100 bytes held by a handler gone asynchronous, then the timer's flush of them, left pending by the server.
     private async Task<(MessageBoundaryPipeWriter Writer, RecordingBody Server)> StartWithTimerFlushInFlightAsync(HeldResponseSweeper sweeper)
     {
@@ -114,6 +138,8 @@ public sealed class MessageBoundaryPipeWriterTests
         public long Bytes { get; private set; }
 
         public int ConcurrentFlushes { get; private set; }
+
+        public int AdvancedWhileFlushPending { get; private set; }
 
         public Stream Stream => throw new NotSupportedException();
 
@@ -158,7 +184,14 @@ public sealed class MessageBoundaryPipeWriterTests
 
         public Task CompleteAsync() => Task.CompletedTask;
 
-        public override void Advance(int bytes) => Bytes += bytes;
+        public override void Advance(int bytes)
+        {
+            Bytes += bytes;
+            if (_pending is { Task.IsCompleted: false })
+            {
+                AdvancedWhileFlushPending++;
+            }
+        }
 
         public override Memory<byte> GetMemory(int sizeHint = 0) => new byte[Math.Max(sizeHint, 4096)];
 
