@@ -64,6 +64,8 @@ internal sealed class CorkingSendPump : ITcpCorkControl
     // Set by a push, until the message ends: nothing more of it is held.
     private volatile bool _pushed;
     private volatile bool _releaseRequested;
+    // Set when the app waits for the peer, until the pump next sends or the next message begins: nothing is held meanwhile.
+    private volatile bool _peerWaiting;
     private volatile bool _watched;
 
     // Set by the pump while it holds bytes (when it began to), 0 otherwise; read by the writing side and the safety net.
@@ -134,11 +136,23 @@ internal sealed class CorkingSendPump : ITcpCorkControl
         }
 
         _pushed = false;
+        _peerWaiting = false;
         _inMessage = true;
     }
 
     /// <inheritdoc />
     public void Push() => _pushed = true;
+
+    /// <inheritdoc />
+    public void SendHeldNow()
+    {
+        _peerWaiting = true;
+        // As in EndMessage: the flag is published with a full fence before _heldSince is read.
+        if (Interlocked.Read(ref _heldSince) != 0)
+        {
+            _pipe.Reader.CancelPendingRead();
+        }
+    }
 
     /// <inheritdoc />
     public void EndMessage(bool atNextFlush)
@@ -258,6 +272,13 @@ internal sealed class CorkingSendPump : ITcpCorkControl
         var released = _releaseRequested;
         _releaseRequested = false;
 
+        if (_peerWaiting && available > 0)
+        {
+            _peerWaiting = false;
+            StopHolding();
+            return available;
+        }
+
         if (MustSendAll(available))
         {
             StopHolding();
@@ -294,7 +315,8 @@ internal sealed class CorkingSendPump : ITcpCorkControl
             return available;
         }
 
-        // Publish that bytes are held, then look at the end again: an end marked meanwhile may not have seen it. Every
+        // Publish that bytes are held, then look at the end (and a waiting peer) again: one marked meanwhile may not have
+        // seen it. Every
         // read here brought new bytes, so the safety delay counts from the last write: a message still being produced
         // keeps its held tail, one whose producer went quiet without an end loses it SafetyDelay later.
         var wasHolding = Volatile.Read(ref _heldSince) != 0;
@@ -302,8 +324,9 @@ internal sealed class CorkingSendPump : ITcpCorkControl
         Interlocked.Exchange(ref _heldSince, heldSince);
         if (!wasHolding)
         {
-            if (MustSendAll(available))
+            if (MustSendAll(available) || _peerWaiting)
             {
+                _peerWaiting = false;
                 StopHolding();
                 return available;
             }

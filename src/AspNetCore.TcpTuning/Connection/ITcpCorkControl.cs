@@ -17,6 +17,13 @@ internal interface ITcpCorkControl
     void Push();
 
     /// <summary>
+    /// The app waits for the peer (a request-body read that did not complete at once): what is held leaves now, and so
+    /// do the next bytes if none are held yet (a prompt or Kestrel's <c>100 Continue</c> may still be on its way
+    /// through TLS). Bytes after that send are corked again.
+    /// </summary>
+    void SendHeldNow();
+
+    /// <summary>
     /// The response ends: at the bytes written so far, or, when <paramref name="atNextFlush"/>, at the next flush
     /// (Kestrel still writes the chunked terminator or the headers and flushes them).
     /// </summary>

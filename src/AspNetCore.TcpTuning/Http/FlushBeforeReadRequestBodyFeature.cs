@@ -4,8 +4,9 @@ using Microsoft.AspNetCore.Http.Features;
 namespace AspNetCore.TcpTuning.Http;
 
 /// <summary>
-/// Request body access that first flushes response bytes the policy holds: an app that writes and then waits for
-/// more of the request (full duplex, or a prompt before reading) must never wait on its own held bytes.
+/// Request body access that first flushes response bytes the policy holds, and has the send side release what it
+/// holds when the read waits: an app that writes and then waits for more of the request (full duplex, a prompt before
+/// reading, <c>Expect: 100-continue</c>) must never wait on its own held bytes.
 /// </summary>
 internal sealed class FlushBeforeReadRequestBodyFeature : IRequestBodyPipeFeature
 {
@@ -65,7 +66,13 @@ internal sealed class FlushBeforeReadRequestBodyFeature : IRequestBodyPipeFeatur
                 await response.FlushBeforeReadAsync(cancellationToken).ConfigureAwait(false);
             }
 
-            return await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+            var read = inner.ReadAsync(buffer, cancellationToken);
+            if (!read.IsCompleted)
+            {
+                response.OnWaitingForPeer();
+            }
+
+            return await read.ConfigureAwait(false);
         }
 
         public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
@@ -88,7 +95,20 @@ internal sealed class FlushBeforeReadRequestBodyFeature : IRequestBodyPipeFeatur
     private sealed class FlushBeforeReadPipeReader(PipeReader inner, MessageBoundaryPipeWriter response) : PipeReader
     {
         public override ValueTask<ReadResult> ReadAsync(CancellationToken cancellationToken = default)
-            => response.HasHeldBytes ? FlushThenReadAsync(cancellationToken) : inner.ReadAsync(cancellationToken);
+        {
+            if (response.HasHeldBytes)
+            {
+                return FlushThenReadAsync(cancellationToken);
+            }
+
+            var read = inner.ReadAsync(cancellationToken);
+            if (!read.IsCompleted)
+            {
+                response.OnWaitingForPeer();
+            }
+
+            return read;
+        }
 
         public override bool TryRead(out ReadResult result) => inner.TryRead(out result);
 
@@ -103,7 +123,13 @@ internal sealed class FlushBeforeReadRequestBodyFeature : IRequestBodyPipeFeatur
         private async ValueTask<ReadResult> FlushThenReadAsync(CancellationToken cancellationToken)
         {
             await response.FlushBeforeReadAsync(cancellationToken).ConfigureAwait(false);
-            return await inner.ReadAsync(cancellationToken).ConfigureAwait(false);
+            var read = inner.ReadAsync(cancellationToken);
+            if (!read.IsCompleted)
+            {
+                response.OnWaitingForPeer();
+            }
+
+            return await read.ConfigureAwait(false);
         }
     }
 }

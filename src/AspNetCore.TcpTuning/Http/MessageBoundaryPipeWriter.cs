@@ -375,6 +375,9 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
         }
     }
 
+    /// <summary>A request-body read waits for the peer: a corking send side must not hold what the peer waits for.</summary>
+    public void OnWaitingForPeer() => _cork?.SendHeldNow();
+
     /// <summary>
     /// The app aborts the request while the response holds (this hook is installed once bytes stayed held). The held
     /// bytes are flushed first, after a flush of the policy still in flight, and <paramref name="inner"/> aborts once
@@ -808,9 +811,9 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
     // precede them). The tail stays held. Under _sync.
     private ValueTask<FlushResult> FlushEnded(FlushReason reason, CancellationToken cancellationToken)
     {
-        if (reason is FlushReason.Explicit or FlushReason.Delay or FlushReason.BeforeRead)
+        if (reason is FlushReason.Explicit or FlushReason.Delay)
         {
-            // The bytes must reach the wire now, not fill a segment on the send side.
+            // The bytes must reach the wire now, not fill a segment on the send side (before a read, the read says so).
             _cork?.Push();
         }
 

@@ -186,6 +186,30 @@ public sealed class CorkTests
     }
 
     [LinuxTheory]
+    [InlineData(CorkHost, false)]
+    [InlineData(CorkBoundaryHost, false)]
+    [InlineData(CorkHost, true)]
+    [InlineData(CorkBoundaryHost, true)]
+    public async Task AppWaitsForTheRequestBody_WhatThePeerWaitsForLeavesAtOnce_NothingLeftToTheSafetyNet(string host, bool expectContinue)
+    {
+        await using var server = await StartAsync();
+        await WarmUpAsync(server);
+        using var metrics = MetricsOf(server);
+
+        // The client sends the body only once it sees the prompt (or Kestrel's 100 Continue). Less than a segment, in
+        // a message not ended: held, it would leave only by the safety net, 10 ms later, and be counted.
+        using var socket = await ConnectRawAsync(server.AddressOn(host));
+        var expect = expectContinue ? "Expect: 100-continue\r\n" : string.Empty;
+        await socket.SendAsync(Encoding.ASCII.GetBytes($"POST /prompt?prompt={!expectContinue} HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n{expect}\r\n"));
+        var received = new StringBuilder();
+        await ReceiveUntilAsync(socket, expectContinue ? "100 Continue" : "prompt", TimeSpan.FromSeconds(5), received);
+        await socket.SendAsync("hello"u8.ToArray());
+        await ReceiveUntilAsync(socket, "got 5", TimeSpan.FromSeconds(5), received);
+
+        Assert.Equal(0, metrics["tcp_tuning.cork.safety_releases"]);
+    }
+
+    [LinuxTheory]
     [InlineData("/big-events")]
     [InlineData("/big-flushed")]
     public async Task HttpsPiecesLargerThanATlsRecord_LeaveWhole_NothingLeftToTheSafetyNet(string path)
@@ -367,6 +391,23 @@ public sealed class CorkTests
             {
                 await context.Response.Body.WriteAsync(block);
             }
+        });
+        app.MapPost("/prompt", async (HttpContext context, bool prompt) =>
+        {
+            if (prompt)
+            {
+                await context.Response.WriteAsync("prompt\n");
+            }
+
+            var body = new byte[16];
+            var total = 0;
+            int read;
+            while ((read = await context.Request.Body.ReadAsync(body)) > 0)
+            {
+                total += read;
+            }
+
+            await context.Response.WriteAsync($"got {total}\n");
         });
         app.MapGet("/slow", async (HttpContext context) =>
         {
