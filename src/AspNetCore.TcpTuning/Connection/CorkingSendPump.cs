@@ -239,9 +239,9 @@ internal sealed class CorkingSendPump : ITcpCorkControl
                 var result = await reader.ReadAsync().ConfigureAwait(false);
                 var buffer = result.Buffer;
                 var sendable = result.IsCompleted ? buffer.Length : SendableLength(buffer.Length);
-                if (sendable > 0)
+                if (sendable > 0 && !await TrySendAsync(buffer.Slice(0, sendable)).ConfigureAwait(false))
                 {
-                    await SendAsync(buffer.Slice(0, sendable)).ConfigureAwait(false);
+                    break;
                 }
 
                 // What is held stays unconsumed; having examined it all, the next read waits for more, or for a wake-up.
@@ -252,9 +252,9 @@ internal sealed class CorkingSendPump : ITcpCorkControl
                 }
             }
         }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or IOException or InvalidOperationException)
+        catch (Exception ex) when (ex is SocketException or IOException or InvalidOperationException)
         {
-            // A reset or aborted connection: Kestrel sees it through the completed pipes, as with its own sender.
+            // Unexpected: the writers see it, as they see an unexpected error of Kestrel's own sender.
             error = ex;
         }
         finally
@@ -262,9 +262,44 @@ internal sealed class CorkingSendPump : ITcpCorkControl
             // Nothing is held once the pump stops (sent, or lost with the connection): the releaser lets it go.
             StopHolding();
             await reader.CompleteAsync(error).ConfigureAwait(false);
-            await _transportOutput.CompleteAsync(error is null or SocketException or ObjectDisposedException ? null : error).ConfigureAwait(false);
+            await _transportOutput.CompleteAsync(error).ConfigureAwait(false);
         }
     }
+
+    /// <summary>
+    /// Sends <paramref name="buffer"/>; false when the connection has ended under the send. A reset goes to Kestrel's
+    /// own sender with the bytes that met it: that sender meets the same error and ends the connection as it would
+    /// without the pump (the reset logged at Debug, the connection aborted with a <c>ConnectionResetException</c>),
+    /// and the writers here see a completed pipe, not an exception. An aborted connection (the socket disposed under
+    /// the send) is Kestrel's doing already.
+    /// </summary>
+    private async ValueTask<bool> TrySendAsync(ReadOnlySequence<byte> buffer)
+    {
+        try
+        {
+            await SendAsync(buffer).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception ex) when (IsConnectionEnd(ex))
+        {
+            if (ex is SocketException)
+            {
+                foreach (var segment in buffer)
+                {
+                    _transportOutput.Write(segment.Span);
+                }
+
+                await _transportOutput.FlushAsync().ConfigureAwait(false);
+            }
+
+            return false;
+        }
+    }
+
+    // The errors Kestrel's SocketConnection takes for the connection's end (reset, or aborted under the send).
+    private static bool IsConnectionEnd(Exception ex)
+        => ex is ObjectDisposedException
+            || ex is SocketException { SocketErrorCode: SocketError.ConnectionReset or SocketError.Shutdown or SocketError.ConnectionAborted or SocketError.OperationAborted or SocketError.Interrupted or SocketError.InvalidArgument };
 
     /// <summary>How much of the <paramref name="available"/> bytes to send now; the rest is held.</summary>
     private long SendableLength(long available)

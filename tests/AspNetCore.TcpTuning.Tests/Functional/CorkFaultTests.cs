@@ -1,0 +1,133 @@
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Text;
+using AspNetCore.TcpTuning.Tests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace AspNetCore.TcpTuning.Tests.Functional;
+
+/// <summary>
+/// Faults on a <c>Cork</c> endpoint against the same faults on a bare one, in the same server: clients that reset the
+/// connection (close with SO_LINGER 0) in the middle of a large response. The server must log what bare Kestrel logs.
+/// </summary>
+[Collection(SocketCountingTests.Name)]
+public sealed class CorkFaultTests
+{
+    private const string BareHost = "127.0.0.2";
+    private const string CorkHost = "127.0.0.3";
+    private const string SecureBareHost = "127.0.0.4";
+    private const string SecureCorkHost = "127.0.0.5";
+    private const int Resets = 40;
+
+    private static readonly Dictionary<string, string?> s_settings = new()
+    {
+        ["Kestrel:Endpoints:Bare:Url"] = $"http://{BareHost}:0",
+        ["Kestrel:Endpoints:Cork:Url"] = $"http://{CorkHost}:0",
+        ["Kestrel:Endpoints:SecureBare:Url"] = $"https://{SecureBareHost}:0",
+        ["Kestrel:Endpoints:SecureCork:Url"] = $"https://{SecureCorkHost}:0",
+        ["TcpTuning:Endpoints:Bare:ResponseFlush"] = "PerWrite",
+        ["TcpTuning:Endpoints:Cork:ResponseFlush"] = "PerWrite",
+        ["TcpTuning:Endpoints:Cork:Cork"] = "true",
+        ["TcpTuning:Endpoints:SecureBare:ResponseFlush"] = "PerWrite",
+        ["TcpTuning:Endpoints:SecureCork:ResponseFlush"] = "PerWrite",
+        ["TcpTuning:Endpoints:SecureCork:Cork"] = "true",
+    };
+
+    [LinuxTheory]
+    [InlineData(BareHost, CorkHost, false)]
+    [InlineData(SecureBareHost, SecureCorkHost, true)]
+    public async Task ClientResetsMidResponse_LogsWhatBareLogs(string bareHost, string corkHost, bool tls)
+    {
+        await using var server = await TuningTestServer.StartAsync(s_settings, map: Map);
+
+        var bare = await LogDuringAsync(server, () => ResetManyAsync(server.AddressOn(bareHost), tls));
+        var cork = await LogDuringAsync(server, () => ResetManyAsync(server.AddressOn(corkHost), tls));
+
+        // Information and up: the same lines (one request log pair and endpoint pair per request); nothing at Warning.
+        Assert.Equal(Kinds(bare, LogLevel.Information), Kinds(cork, LogLevel.Information));
+        Assert.DoesNotContain(bare.Concat(cork), e => e.Level >= LogLevel.Warning);
+
+        // Debug: no kind of event bare Kestrel does not log for this fault. Which end of a reset connection the
+        // transport sees first (a reset, a FIN read, its own FIN or RST) moves from run to run on bare as well.
+        string[] transportEnds = ["ConnectionReset", "ConnectionReadFin", "ConnectionWriteFin", "ConnectionWriteRst", "ConnectionKeepAlive"];
+        var unexpected = cork.Where(e => e.Level == LogLevel.Debug && !transportEnds.Contains(e.EventId.Name) && !bare.Any(b => b.EventId == e.EventId && b.Category == e.Category)).ToList();
+        Assert.True(unexpected.Count == 0, $"{unexpected.Count} debug lines bare did not log, first: {unexpected.FirstOrDefault()}");
+    }
+
+    private static Dictionary<string, int> Kinds(List<(string Category, LogLevel Level, EventId EventId, string Message)> entries, LogLevel minimum)
+        => entries.Where(e => e.Level >= minimum).GroupBy(e => $"{e.Level} {e.Category} {e.EventId.Id} {e.EventId.Name}").ToDictionary(g => g.Key, g => g.Count());
+
+    private static async Task<List<(string Category, LogLevel Level, EventId EventId, string Message)>> LogDuringAsync(TuningTestServer server, Func<Task> faults)
+    {
+        var before = server.Logs.Entries.Count;
+        await faults();
+
+        // The server finishes the aborted requests on its own time: wait until its log has been quiet for a while.
+        var last = server.Logs.Entries.Count;
+        for (var i = 0; i < 50; i++)
+        {
+            await Task.Delay(100);
+            var now = server.Logs.Entries.Count;
+            if (now == last && i >= 5)
+            {
+                break;
+            }
+
+            last = now;
+        }
+
+        return [.. server.Logs.Entries.Skip(before)];
+    }
+
+    private static async Task ResetManyAsync(Uri address, bool tls)
+    {
+        await Parallel.ForAsync(0, Resets, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (_, _) => await ResetMidResponseAsync(address, tls));
+    }
+
+    // Reads the start of a 4 MiB response, then resets the connection while the server is still sending.
+    private static async Task ResetMidResponseAsync(Uri address, bool tls)
+    {
+        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(IPAddress.Parse(address.Host), address.Port);
+        Stream stream = new NetworkStream(socket, ownsSocket: false);
+        if (tls)
+        {
+            var ssl = new SslStream(stream, leaveInnerStreamOpen: false, (_, certificate, _, _) => certificate?.GetCertHashString() == TestCertificate.Instance.GetCertHashString());
+            await ssl.AuthenticateAsClientAsync("localhost");
+            stream = ssl;
+        }
+
+        await using (stream)
+        {
+            await stream.WriteAsync(Encoding.ASCII.GetBytes("GET /big?kib=4096 HTTP/1.1\r\nHost: x\r\n\r\n"));
+            var buffer = new byte[16384];
+            var total = 0;
+            while (total < 64 * 1024)
+            {
+                var read = await stream.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+                if (read == 0)
+                {
+                    break;
+                }
+
+                total += read;
+            }
+
+            socket.LingerState = new LingerOption(true, 0);
+            socket.Close();
+        }
+    }
+
+    private static void Map(WebApplication app) => app.MapGet("/big", async (HttpContext context, int kib) =>
+    {
+        var block = new byte[1024];
+        Array.Fill(block, (byte)'b');
+        for (var i = 0; i < kib; i++)
+        {
+            await context.Response.Body.WriteAsync(block);
+        }
+    });
+}
