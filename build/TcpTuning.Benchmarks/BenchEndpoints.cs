@@ -30,6 +30,13 @@ internal static class BenchEndpoints
         ("MessageBoundary, MaxFlushDelay 20 ms", "127.0.0.17", "00:00:00.020"),
     ];
 
+    /// <summary>Loopback endpoints of the tuned server with <c>Cork</c>: name, address, ResponseFlush.</summary>
+    public static readonly (string Name, string Host, string ResponseFlush)[] LoopbackCork =
+    [
+        ("Cork + PerWrite", "127.0.0.18", "PerWrite"),
+        ("Cork + MessageBoundary", "127.0.0.19", "MessageBoundary"),
+    ];
+
     /// <summary>Across the veth pair, fixed ports (one address).</summary>
     public static readonly (string Name, int Port, string? ResponseFlush, bool Cork)[] Veth =
     [
@@ -73,6 +80,13 @@ internal static class BenchEndpoints
         {
             settings[$"Kestrel:Endpoints:E{i}:Url"] = $"http://{host}:0";
             settings[$"TcpTuning:Endpoints:E{i++}:MaxFlushDelay"] = delay;
+        }
+
+        foreach (var (_, host, flush) in LoopbackCork)
+        {
+            settings[$"Kestrel:Endpoints:E{i}:Url"] = $"http://{host}:0";
+            settings[$"TcpTuning:Endpoints:E{i}:ResponseFlush"] = flush;
+            settings[$"TcpTuning:Endpoints:E{i++}:Cork"] = "true";
         }
 
         if (veth)

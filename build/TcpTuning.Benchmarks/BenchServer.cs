@@ -111,6 +111,31 @@ internal static class BenchServer
             }
         }
 
+        // Garbage collections and the cork's counters so far, for the quick comparison under load.
+        long corks = 0, safetyReleases = 0;
+        using var meters = new System.Diagnostics.Metrics.MeterListener
+        {
+            InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Name is "tcp_tuning.cork.corks" or "tcp_tuning.cork.safety_releases")
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        meters.SetMeasurementEventCallback<long>((instrument, value, _, _) =>
+        {
+            if (instrument.Name == "tcp_tuning.cork.corks")
+            {
+                Interlocked.Add(ref corks, value);
+            }
+            else
+            {
+                Interlocked.Add(ref safetyReleases, value);
+            }
+        });
+        meters.Start();
+        app.MapGet("/__stats", () => Results.Text(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{GC.CollectionCount(0)} {GC.CollectionCount(1)} {GC.CollectionCount(2)} {Interlocked.Read(ref corks)} {Interlocked.Read(ref safetyReleases)}")));
         app.MapGet("/__sends", () => Results.Text(SendCounter.Read().ToString(System.Globalization.CultureInfo.InvariantCulture)));
         app.MapGet("/__connections", () =>
         {

@@ -9,19 +9,22 @@ namespace TcpTuning.Benchmarks;
 /// </summary>
 internal static class QuickCompare
 {
-    /// <param name="args"><c>PATH [--runs N] [--connections N] [--pipelined]</c>.</param>
+    /// <param name="args"><c>PATH [--runs N] [--connections N] [--pipelined | --mixed] [--cork] [--seconds N]</c>.</param>
     public static async Task<int> RunAsync(string[] args)
     {
         if (args.Length == 0)
         {
-            Console.Error.WriteLine("usage: compare PATH [--runs N] [--connections N] [--pipelined]");
+            Console.Error.WriteLine("usage: compare PATH [--runs N] [--connections N] [--pipelined | --mixed] [--cork] [--seconds N]");
             return 2;
         }
 
         var path = args[0];
         var runs = IntArgument(args, "--runs", 3);
         var connections = IntArgument(args, "--connections", 32);
-        var script = args.Contains("--pipelined") ? Path.Combine(AppContext.BaseDirectory, "pipeline.lua") : null;
+        var seconds = IntArgument(args, "--seconds", 3);
+        var script = args.Contains("--pipelined") ? Path.Combine(AppContext.BaseDirectory, "pipeline.lua")
+            : args.Contains("--mixed") ? Path.Combine(AppContext.BaseDirectory, "mixed.lua")
+            : null;
         var wrk = Wrk.Find();
         if (wrk is null)
         {
@@ -46,17 +49,28 @@ internal static class QuickCompare
             configurations.Add((name, tuned, new Uri(tuned.AddressOn(host), path)));
         }
 
+        if (args.Contains("--cork"))
+        {
+            foreach (var (name, host, _) in BenchEndpoints.LoopbackCork)
+            {
+                configurations.Add((name, tuned, new Uri(tuned.AddressOn(host), path)));
+            }
+        }
+
         // Run 0 warms up (JIT tiers, connections) and is not printed.
         for (var run = 0; run <= runs; run++)
         {
             foreach (var (name, server, url) in configurations)
             {
                 var cpuBefore = server.CpuTime;
-                var result = await wrk.RunAsync(url, seconds: 3, connections, script: script, scriptArguments: script is null ? null : "16");
+                var before = await server.StatsAsync();
+                var result = await wrk.RunAsync(url, seconds, connections, script: script, scriptArguments: script?.EndsWith("pipeline.lua", StringComparison.Ordinal) == true ? "16" : null);
                 var cpuPerRequest = (server.CpuTime - cpuBefore).TotalMicroseconds / result.Requests;
+                var after = await server.StatsAsync();
                 if (run > 0)
                 {
-                    Console.WriteLine($"{name,-46} {result.RequestsPerSecond,10:F0} req/s {cpuPerRequest,8:F2} us CPU per request");
+                    // The two server processes' counters: what this run added (the other configurations of a process idle meanwhile).
+                    Console.WriteLine($"{name,-46} {result.RequestsPerSecond,10:F0} req/s {cpuPerRequest,8:F2} us CPU per request  p99 {result.P99Ms,7:F1} ms  gen0 {after.Gen0 - before.Gen0} gen1 {after.Gen1 - before.Gen1} gen2 {after.Gen2 - before.Gen2}  corked {after.Corks - before.Corks} safety {after.SafetyReleases - before.SafetyReleases}");
                 }
             }
         }

@@ -64,6 +64,13 @@ internal sealed class ServerProcess : IAsyncDisposable
     public async Task<long> SendsAsync()
         => long.Parse(await s_client.GetStringAsync(new Uri(Addresses[0], "/__sends")), CultureInfo.InvariantCulture);
 
+    /// <summary>Garbage collections by generation, and the cork's corked responses and safety releases, so far.</summary>
+    public async Task<ServerStats> StatsAsync()
+    {
+        var values = (await s_client.GetStringAsync(new Uri(Addresses[0], "/__stats"))).Split(' ').Select(v => long.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+        return new ServerStats(values[0], values[1], values[2], values[3], values[4]);
+    }
+
     /// <summary>Connection samples recorded since the last call.</summary>
     public async Task<List<ConnectionSample>> TakeConnectionsAsync()
         => (await s_client.GetFromJsonAsync<List<ConnectionSample>>(new Uri(Addresses[0], "/__connections")))!;
@@ -84,3 +91,6 @@ internal sealed class ServerProcess : IAsyncDisposable
         _process.Dispose();
     }
 }
+
+/// <summary>A server process's counters at one moment.</summary>
+internal sealed record ServerStats(long Gen0, long Gen1, long Gen2, long Corks, long SafetyReleases);

@@ -29,7 +29,7 @@ internal sealed partial class Wrk(string path)
     /// <param name="networkNamespace">Runs wrk inside this network namespace (<c>ip netns exec</c>), or null.</param>
     public async Task<WrkResult> RunAsync(Uri url, int seconds, int connections = 32, string? script = null, string? scriptArguments = null, string? networkNamespace = null)
     {
-        var arguments = $"-t1 -c{connections} -d{seconds}s {(script is null ? "" : $"-s {script} ")}{url}{(scriptArguments is null ? "" : $" -- {scriptArguments}")}";
+        var arguments = $"-t1 -c{connections} -d{seconds}s --latency {(script is null ? "" : $"-s {script} ")}{url}{(scriptArguments is null ? "" : $" -- {scriptArguments}")}";
         var start = networkNamespace is null
             ? new ProcessStartInfo(path, arguments)
             : new ProcessStartInfo("ip", $"netns exec {networkNamespace} {path} {arguments}");
@@ -41,8 +41,10 @@ internal sealed partial class Wrk(string path)
         await process.WaitForExitAsync(timeout.Token);
         var rate = RequestsPerSecond().Match(output);
         var requests = RequestCount().Match(output);
+        var p99 = Percentile99().Match(output);
+        var p99Ms = !p99.Success ? double.NaN : double.Parse(p99.Groups[1].Value, CultureInfo.InvariantCulture) * p99.Groups[2].Value switch { "us" => 0.001, "ms" => 1, _ => 1000 };
         return rate.Success && requests.Success
-            ? new WrkResult(double.Parse(rate.Groups[1].Value, CultureInfo.InvariantCulture), long.Parse(requests.Groups[1].Value, CultureInfo.InvariantCulture))
+            ? new WrkResult(double.Parse(rate.Groups[1].Value, CultureInfo.InvariantCulture), long.Parse(requests.Groups[1].Value, CultureInfo.InvariantCulture), p99Ms)
             : throw new InvalidOperationException($"wrk printed no rate: {output}");
     }
 
@@ -51,7 +53,10 @@ internal sealed partial class Wrk(string path)
 
     [GeneratedRegex(@"([0-9]+) requests in ")]
     private static partial Regex RequestCount();
+
+    [GeneratedRegex(@"\n\s*99%\s+([0-9.]+)(us|ms|s)")]
+    private static partial Regex Percentile99();
 }
 
 /// <summary>What one wrk run measured.</summary>
-internal sealed record WrkResult(double RequestsPerSecond, long Requests);
+internal sealed record WrkResult(double RequestsPerSecond, long Requests, double P99Ms);

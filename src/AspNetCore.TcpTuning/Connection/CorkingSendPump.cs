@@ -76,7 +76,7 @@ internal sealed class CorkingSendPump : ITcpCorkControl
     private int _segmentSize = -1; // -1: to be read for the current message
     private bool _heldInMessage;
 
-    public CorkingSendPump(Socket socket, PipeWriter transportOutput, long maxBufferedBytes, TcpTuningMetrics metrics, CorkReleaser releaser, TimeProvider timeProvider, QuickAckController? quickAck = null)
+    public CorkingSendPump(Socket socket, PipeWriter transportOutput, long maxBufferedBytes, TcpTuningMetrics metrics, CorkReleaser releaser, TimeProvider timeProvider, QuickAckController? quickAck = null, MemoryPool<byte>? pool = null)
     {
         QuickAck = quickAck;
         _socket = socket;
@@ -89,7 +89,7 @@ internal sealed class CorkingSendPump : ITcpCorkControl
         _holdLimit = pause > 0 ? pause / 2 : long.MaxValue;
         // The pump wakes like Kestrel's own senders, in batches (SendScheduler), not one thread-pool item per flush;
         // a wake that would only hold again runs inline.
-        _pipe = new Pipe(new PipeOptions(readerScheduler: new CorkingPumpScheduler(this, SendScheduler.Next()), pauseWriterThreshold: pause, resumeWriterThreshold: pause / 2, useSynchronizationContext: false));
+        _pipe = new Pipe(new PipeOptions(pool, readerScheduler: new CorkingPumpScheduler(this, SendScheduler.Next()), pauseWriterThreshold: pause, resumeWriterThreshold: pause / 2, minimumSegmentSize: pool?.MaxBufferSize is > 0 and var size ? size : -1, useSynchronizationContext: false));
         Output = new CorkingPipeWriter(_pipe.Writer, this);
     }
 

@@ -80,7 +80,10 @@ internal sealed class TcpConnectionTuner
             var output = transport.Output;
             if (profile.Cork && _corkReleaser is not null)
             {
-                cork = new CorkingSendPump(socket, output, _maxWriteBufferSize, _metrics, _corkReleaser, _timeProvider, quickAck);
+                // Kestrel's own block pool: renting from it allocates nothing (MemoryPool<byte>.Shared allocates an owner
+                // per block, and held blocks outlive a gen0 collection).
+                var pool = connection.Features.Get<IMemoryPoolFeature>()?.MemoryPool;
+                cork = new CorkingSendPump(socket, output, _maxWriteBufferSize, _metrics, _corkReleaser, _timeProvider, quickAck, pool);
                 output = cork.Output;
             }
             else if (quickAck is not null)
