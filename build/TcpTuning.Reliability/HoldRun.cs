@@ -12,7 +12,7 @@ internal static class HoldRun
     public static async Task<List<HoldResult>> RunAsync(ReliabilityServer server, int probes, CancellationToken cancellationToken)
     {
         var results = new List<HoldResult>();
-        foreach (var configuration in new[] { "Bare", "Boundary", "CorkBoundary", "PerWrite" })
+        foreach (var configuration in new[] { "Bare", "Boundary", "CorkBoundary", "PerWrite", "CorkPerWrite" })
         {
             foreach (var protocol in new[] { "http1", "https1" })
             {

@@ -17,7 +17,7 @@ internal sealed class ReliabilityServer : IAsyncDisposable
 {
     // Each configuration listens on three consecutive loopback addresses from this one: HTTP/1.1, HTTPS, HTTP/2.
     private static readonly (string Name, int Address)[] s_bare = [("Bare", 20)];
-    private static readonly (string Name, int Address)[] s_tuned = [("Boundary", 23), ("PerWrite", 26), ("CorkBoundary", 29)];
+    private static readonly (string Name, int Address)[] s_tuned = [("Boundary", 23), ("PerWrite", 26), ("CorkBoundary", 29), ("CorkPerWrite", 32)];
 
     public static readonly string[] TunedConfigurations = [.. s_tuned.Select(c => c.Name)];
 
@@ -75,11 +75,12 @@ internal sealed class ReliabilityServer : IAsyncDisposable
             settings[$"Kestrel:Endpoints:{name}H2:Protocols"] = "Http2";
             foreach (var suffix in new[] { "", "Tls", "H2" })
             {
-                if (name == "PerWrite")
+                if (name is "PerWrite" or "CorkPerWrite")
                 {
                     settings[$"TcpTuning:Endpoints:{name}{suffix}:ResponseFlush"] = "PerWrite";
                 }
-                else if (name == "CorkBoundary")
+
+                if (name is "CorkBoundary" or "CorkPerWrite")
                 {
                     settings[$"TcpTuning:Endpoints:{name}{suffix}:Cork"] = "true";
                 }

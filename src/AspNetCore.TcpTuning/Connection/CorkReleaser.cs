@@ -1,9 +1,8 @@
 namespace AspNetCore.TcpTuning.Connection;
 
 /// <summary>
-/// The safety net of <see cref="CorkingSendPump"/>: one server-wide timer, armed only while some pump holds bytes,
-/// that has them sent when <see cref="CorkingSendPump.SafetyDelay"/> has passed since the last write without a
-/// marked end.
+/// The hold bound of <see cref="CorkingSendPump"/>: one server-wide timer, armed only while some pump holds bytes, that
+/// has them sent when the pump's bound has passed since it began to hold them without a marked end.
 /// </summary>
 internal sealed class CorkReleaser : IDisposable
 {
@@ -14,15 +13,11 @@ internal sealed class CorkReleaser : IDisposable
 
     public CorkReleaser(TimeProvider timeProvider)
     {
-        SafetyDelayTicks = DeadlineSweeper<CorkingSendPump>.ToTimestampTicks(timeProvider, CorkingSendPump.SafetyDelay);
         _sweeper = new DeadlineSweeper<CorkingSendPump>(timeProvider, s_minimumInterval, static (pump, now) => pump.OnSweep(now));
     }
 
-    /// <summary><see cref="CorkingSendPump.SafetyDelay"/> in the clock's timestamp ticks.</summary>
-    public long SafetyDelayTicks { get; }
-
-    /// <summary>Watches <paramref name="pump"/> while it holds bytes, held since <paramref name="heldSince"/>.</summary>
-    public void Watch(CorkingSendPump pump, long heldSince) => _sweeper.Watch(pump, heldSince + SafetyDelayTicks);
+    /// <summary>Watches <paramref name="pump"/> while it holds bytes; first at <paramref name="deadline"/>.</summary>
+    public void Watch(CorkingSendPump pump, long deadline) => _sweeper.Watch(pump, deadline);
 
     public void Dispose() => _sweeper.Dispose();
 }

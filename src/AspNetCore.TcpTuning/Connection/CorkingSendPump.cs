@@ -25,16 +25,14 @@ namespace AspNetCore.TcpTuning.Connection;
 /// </para>
 /// <para>
 /// The HTTP layer marks where messages begin and end through <see cref="ITcpCorkControl"/>; nothing is held outside a
-/// message (TLS handshakes, HTTP/2, upgraded connections). If an end is never marked, <see cref="CorkReleaser"/>
-/// sends the held bytes <see cref="SafetyDelay"/> after the last write, and that is counted. Kestrel's own sender is
+/// message (TLS handshakes, HTTP/2, upgraded connections). No byte is held past the endpoint's hold bound (its
+/// <c>MaxFlushDelay</c>, as for the flush policy): <see cref="CorkReleaser"/> sends held bytes that long after the pump
+/// began to hold them, and that release is counted. Kestrel's own sender is
 /// left waiting on its pipe and is completed when this pump ends, so it shuts the socket down as it always does.
 /// </para>
 /// </remarks>
 internal sealed class CorkingSendPump : ITcpCorkControl
 {
-    /// <summary>How long held bytes may wait without a marked end before they are sent anyway.</summary>
-    public static readonly TimeSpan SafetyDelay = TimeSpan.FromMilliseconds(10);
-
     /// <summary>
     /// Inside a message, whole segments leave once at least this many are ready. On Linux each send runs the transmit
     /// path (across loopback or a veth pair, the receiver's too, on the sending CPU), so fewer, larger sends cost less:
@@ -49,6 +47,7 @@ internal sealed class CorkingSendPump : ITcpCorkControl
     private readonly TcpTuningMetrics _metrics;
     private readonly CorkReleaser _releaser;
     private readonly TimeProvider _timeProvider;
+    private readonly long _holdBoundTicks;
     private readonly List<ArraySegment<byte>> _segments = [];
 
     // A pipe's backpressure counts only bytes its reader has not examined, and held bytes have been: nothing would stop
@@ -76,8 +75,18 @@ internal sealed class CorkingSendPump : ITcpCorkControl
     private int _segmentSize = -1; // -1: to be read for the current message
     private bool _heldInMessage;
 
-    public CorkingSendPump(Socket socket, PipeWriter transportOutput, long maxBufferedBytes, TcpTuningMetrics metrics, CorkReleaser releaser, TimeProvider timeProvider, QuickAckController? quickAck = null, MemoryPool<byte>? pool = null)
+    /// <param name="socket">The connection's socket, which the pump sends on.</param>
+    /// <param name="transportOutput">Kestrel's own output, completed when the pump ends.</param>
+    /// <param name="maxBufferedBytes">Kestrel's MaxWriteBufferSize (0 or less: unlimited).</param>
+    /// <param name="holdBound">How long a byte may be held at most (the endpoint's effective <c>MaxFlushDelay</c>).</param>
+    /// <param name="metrics">The library's instruments.</param>
+    /// <param name="releaser">The server-wide timer that enforces the bound.</param>
+    /// <param name="timeProvider">The clock.</param>
+    /// <param name="quickAck">The connection's QuickAck controller, told about writes, or null.</param>
+    /// <param name="pool">Kestrel's block pool for the pump's pipe, or null for the shared one.</param>
+    public CorkingSendPump(Socket socket, PipeWriter transportOutput, long maxBufferedBytes, TimeSpan holdBound, TcpTuningMetrics metrics, CorkReleaser releaser, TimeProvider timeProvider, QuickAckController? quickAck = null, MemoryPool<byte>? pool = null)
     {
+        _holdBoundTicks = DeadlineSweeper<CorkingSendPump>.ToTimestampTicks(timeProvider, holdBound);
         QuickAck = quickAck;
         _socket = socket;
         _transportOutput = transportOutput;
@@ -183,7 +192,7 @@ internal sealed class CorkingSendPump : ITcpCorkControl
         var since = Volatile.Read(ref _heldSince);
         if (since != 0)
         {
-            var deadline = since + _releaser.SafetyDelayTicks;
+            var deadline = since + _holdBoundTicks;
             if (now < deadline)
             {
                 return deadline;
@@ -201,7 +210,7 @@ internal sealed class CorkingSendPump : ITcpCorkControl
         if (since != 0)
         {
             _watched = true;
-            return since + _releaser.SafetyDelayTicks;
+            return since + _holdBoundTicks;
         }
 
         return 0;
@@ -351,14 +360,13 @@ internal sealed class CorkingSendPump : ITcpCorkControl
         }
 
         // Publish that bytes are held, then look at the end (and a waiting peer) again: one marked meanwhile may not have
-        // seen it. Every
-        // read here brought new bytes, so the safety delay counts from the last write: a message still being produced
-        // keeps its held tail, one whose producer went quiet without an end loses it SafetyDelay later.
+        // seen it. The bound counts from when holding began, not from the last write: the oldest held byte waits no
+        // longer than the bound, however long the message keeps coming.
         var wasHolding = Volatile.Read(ref _heldSince) != 0;
-        var heldSince = _timeProvider.GetTimestamp();
-        Interlocked.Exchange(ref _heldSince, heldSince);
         if (!wasHolding)
         {
+            var heldSince = _timeProvider.GetTimestamp();
+            Interlocked.Exchange(ref _heldSince, heldSince);
             if (MustSendAll(available) || _peerWaiting)
             {
                 _peerWaiting = false;
@@ -369,7 +377,7 @@ internal sealed class CorkingSendPump : ITcpCorkControl
             if (!_watched)
             {
                 _watched = true;
-                _releaser.Watch(this, heldSince);
+                _releaser.Watch(this, heldSince + _holdBoundTicks);
             }
 
             if (!_heldInMessage)

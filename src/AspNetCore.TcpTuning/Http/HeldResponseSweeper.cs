@@ -11,16 +11,6 @@ internal sealed class HeldResponseSweeper : IDisposable
     /// <summary>The least time between two sweeps: deadlines closer than this are met together.</summary>
     public static readonly TimeSpan Resolution = TimeSpan.FromMilliseconds(1);
 
-    /// <summary>
-    /// How much earlier than <see cref="ResponseFlushPolicy.MaxFlushDelay"/> the timer flushes: its own lateness and the
-    /// send loop's hop, so that the delay bounds the wait as the client sees it (docs/reliability.md has the figures).
-    /// </summary>
-    public static readonly TimeSpan LatencyAllowance = TimeSpan.FromMilliseconds(2);
-
-    /// <summary>The delay the timer works to for a configured <paramref name="maxFlushDelay"/>.</summary>
-    public static TimeSpan EffectiveDelay(TimeSpan maxFlushDelay)
-        => maxFlushDelay > LatencyAllowance ? maxFlushDelay - LatencyAllowance : TimeSpan.Zero;
-
     private readonly DeadlineSweeper<MessageBoundaryPipeWriter> _sweeper;
 
     public HeldResponseSweeper(TimeProvider timeProvider)

@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.IO.Pipelines;
+using AspNetCore.TcpTuning.Configuration;
 using AspNetCore.TcpTuning.Connection;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -94,7 +95,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
         _watched = false;
         _originalLifetime = null;
         _buffer.Clear();
-        _policy.Reset(settings.FlushThreshold, DeadlineSweeper<MessageBoundaryPipeWriter>.ToTimestampTicks(_timeProvider, HeldResponseSweeper.EffectiveDelay(settings.MaxFlushDelay)), settings.HonorExplicitFlush);
+        _policy.Reset(settings.FlushThreshold, DeadlineSweeper<MessageBoundaryPipeWriter>.ToTimestampTicks(_timeProvider, HoldBound.Effective(settings.MaxFlushDelay)), settings.HonorExplicitFlush);
     }
 
     /// <summary>The connection's corking send side, when the response is HTTP/1.x on a <c>Cork</c> endpoint.</summary>

@@ -21,6 +21,7 @@ public sealed class CorkTests
     private const string CorkHost = "127.0.0.3";
     private const string CorkBoundaryHost = "127.0.0.4";
     private const string SecureCorkHost = "127.0.0.5";
+    private const string LongBoundCorkHost = "127.0.0.6";
     private const int Mss = 1448;
 
     private static readonly Dictionary<string, string?> s_settings = new()
@@ -33,9 +34,12 @@ public sealed class CorkTests
         ["TcpTuning:Endpoints:Cork:ResponseFlush"] = "PerWrite",
         ["TcpTuning:Endpoints:Cork:Cork"] = "true",
         ["TcpTuning:Endpoints:CorkBoundary:Cork"] = "true",
-        ["TcpTuning:Endpoints:CorkBoundary:MaxFlushDelay"] = "00:00:00",
         ["TcpTuning:Endpoints:SecureCork:Cork"] = "true",
         ["TcpTuning:Endpoints:SecureCork:ResponseFlush"] = "PerWrite",
+        ["Kestrel:Endpoints:LongBoundCork:Url"] = $"http://{LongBoundCorkHost}:0",
+        ["TcpTuning:Endpoints:LongBoundCork:ResponseFlush"] = "PerWrite",
+        ["TcpTuning:Endpoints:LongBoundCork:Cork"] = "true",
+        ["TcpTuning:Endpoints:LongBoundCork:MaxFlushDelay"] = "00:00:00.200",
     };
 
     private static readonly byte[] s_piece = Encoding.ASCII.GetBytes(new string('c', 99) + "\n");
@@ -47,15 +51,31 @@ public sealed class CorkTests
 
         var bare = await SegmentsAsync(server.AddressOn(BareHost), "/pieces?n=64&delayMs=1");
         using var metrics = MetricsOf(server);
-        var cork = await SegmentsAsync(server.AddressOn(CorkHost), "/pieces?n=64&delayMs=1");
+        var cork = await SegmentsAsync(server.AddressOn(LongBoundCorkHost), "/pieces?n=64&delayMs=1");
         var safetyReleases = metrics["tcp_tuning.cork.safety_releases"];
 
         Assert.True(bare.Segments > 10, $"bare: {bare.Segments} segments for {bare.Bytes} bytes; the control should show partial segments");
-        // The minimum: only the send with the message's end carries a partial segment. A 1 ms delay that oversleeps
-        // 10 ms on a loaded machine lets the safety net send a partial segment; each such release is counted, and
-        // allowed for.
+        // The minimum: only the send with the message's end carries a partial segment. The writes come 1 ms apart for
+        // 64 ms and more, so the endpoint's bound is 200 ms here (with the default 5 ms the pump sends what it holds
+        // every 3 ms: see the next test). A 1 ms delay that oversleeps 200 ms on a loaded machine lets the bound send a
+        // partial segment; each such release is counted, and allowed for.
         Assert.True(cork.Segments <= cork.Minimum + safetyReleases, $"cork: {cork.Segments} segments for {cork.Bytes} bytes, minimum {cork.Minimum}, safety releases {safetyReleases}");
         Assert.True(safetyReleases <= 3, $"{safetyReleases} safety releases: the holding under test barely happened");
+    }
+
+    [LinuxFact]
+    public async Task SlowProducer_DefaultBound_HeldBytesLeaveWithinMaxFlushDelay()
+    {
+        await using var server = await StartAsync();
+        await WarmUpAsync(server);
+        using var metrics = MetricsOf(server);
+
+        // The same slow producer on the default bound (MaxFlushDelay 5 ms): the pump holds no byte past it, so over 64
+        // writes 1 ms apart it lets go of its partial segment again and again, each time counted. With the bound
+        // counted from the last write instead (as the safety net once was), a producer this steady was never released.
+        var cork = await SegmentsAsync(server.AddressOn(CorkHost), "/pieces?n=64&delayMs=1");
+
+        Assert.True(metrics["tcp_tuning.cork.safety_releases"] >= 5, $"{metrics["tcp_tuning.cork.safety_releases"]} releases at the bound over {cork.Segments} segments");
     }
 
     [LinuxFact]
