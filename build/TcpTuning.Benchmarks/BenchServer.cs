@@ -135,7 +135,7 @@ internal static class BenchServer
             }
         });
         meters.Start();
-        app.MapGet("/__stats", () => Results.Text(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{GC.CollectionCount(0)} {GC.CollectionCount(1)} {GC.CollectionCount(2)} {Interlocked.Read(ref corks)} {Interlocked.Read(ref safetyReleases)}")));
+        app.MapGet("/__stats", () => Results.Text(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{GC.CollectionCount(0)} {GC.CollectionCount(1)} {GC.CollectionCount(2)} {Interlocked.Read(ref corks)} {Interlocked.Read(ref safetyReleases)} {OpenFileDescriptors()}")));
         app.MapGet("/__sends", () => Results.Text(SendCounter.Read().ToString(System.Globalization.CultureInfo.InvariantCulture)));
         app.MapGet("/__connections", () =>
         {
@@ -154,6 +154,9 @@ internal static class BenchServer
         await app.StopAsync();
         return 0;
     }
+
+    // Open file descriptors of this process (Linux; -1 elsewhere).
+    private static long OpenFileDescriptors() => Directory.Exists("/proc/self/fd") ? Directory.GetFiles("/proc/self/fd").Length : -1;
 
     private static void Record(HttpContext context, ConcurrentDictionary<string, ConnectionSample> connections)
     {

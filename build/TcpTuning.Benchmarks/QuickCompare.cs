@@ -66,11 +66,13 @@ internal static class QuickCompare
                 var before = await server.StatsAsync();
                 var result = await wrk.RunAsync(url, seconds, connections, script: script, scriptArguments: script?.EndsWith("pipeline.lua", StringComparison.Ordinal) == true ? "16" : null);
                 var cpuPerRequest = (server.CpuTime - cpuBefore).TotalMicroseconds / result.Requests;
+                // Descriptors once wrk's connections are closed: give the server a moment to see them go.
+                await Task.Delay(TimeSpan.FromSeconds(2));
                 var after = await server.StatsAsync();
                 if (run > 0)
                 {
                     // The two server processes' counters: what this run added (the other configurations of a process idle meanwhile).
-                    Console.WriteLine($"{name,-46} {result.RequestsPerSecond,10:F0} req/s {cpuPerRequest,8:F2} us CPU per request  p99 {result.P99Ms,7:F1} ms  gen0 {after.Gen0 - before.Gen0} gen1 {after.Gen1 - before.Gen1} gen2 {after.Gen2 - before.Gen2}  corked {after.Corks - before.Corks} safety {after.SafetyReleases - before.SafetyReleases}");
+                    Console.WriteLine($"{name,-46} {result.RequestsPerSecond,10:F0} req/s {cpuPerRequest,8:F2} us CPU per request  p99 {result.P99Ms,7:F1} ms  gen0 {after.Gen0 - before.Gen0} gen1 {after.Gen1 - before.Gen1} gen2 {after.Gen2 - before.Gen2}  corked {after.Corks - before.Corks} released at the bound {after.SafetyReleases - before.SafetyReleases}  fds {before.FileDescriptors}->{after.FileDescriptors}");
                 }
             }
         }

@@ -64,11 +64,11 @@ internal sealed class ServerProcess : IAsyncDisposable
     public async Task<long> SendsAsync()
         => long.Parse(await s_client.GetStringAsync(new Uri(Addresses[0], "/__sends")), CultureInfo.InvariantCulture);
 
-    /// <summary>Garbage collections by generation, and the cork's corked responses and safety releases, so far.</summary>
+    /// <summary>Garbage collections by generation, the cork's corked responses and releases so far, open descriptors now.</summary>
     public async Task<ServerStats> StatsAsync()
     {
         var values = (await s_client.GetStringAsync(new Uri(Addresses[0], "/__stats"))).Split(' ').Select(v => long.Parse(v, CultureInfo.InvariantCulture)).ToArray();
-        return new ServerStats(values[0], values[1], values[2], values[3], values[4]);
+        return new ServerStats(values[0], values[1], values[2], values[3], values[4], values[5]);
     }
 
     /// <summary>Connection samples recorded since the last call.</summary>
@@ -93,4 +93,4 @@ internal sealed class ServerProcess : IAsyncDisposable
 }
 
 /// <summary>A server process's counters at one moment.</summary>
-internal sealed record ServerStats(long Gen0, long Gen1, long Gen2, long Corks, long SafetyReleases);
+internal sealed record ServerStats(long Gen0, long Gen1, long Gen2, long Corks, long SafetyReleases, long FileDescriptors);
