@@ -49,6 +49,17 @@ internal static class BenchServer
             Record(context, connections);
             return Results.Text(length.ToString(System.Globalization.CultureInfo.InvariantCulture));
         });
+        // A prompt, then the request body (which the client sends once it has seen the prompt), then an answer.
+        app.MapPost("/prompt", async (HttpContext context) =>
+        {
+            await context.Response.WriteAsync("prompt\n");
+            var buffer = new byte[64];
+            while (await context.Request.Body.ReadAsync(buffer) > 0)
+            {
+            }
+
+            await context.Response.WriteAsync("done\n");
+        });
         // 64 writes of 100 bytes: back to back, or with an await between them as an async data source makes.
         app.MapGet("/chatty", async (HttpContext context) =>
         {

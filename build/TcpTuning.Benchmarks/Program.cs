@@ -58,6 +58,9 @@ int[] WorkerCounts = [1, 2, 4];
 int[] ConnectionCounts = [4, 128];
 var inv = CultureInfo.InvariantCulture;
 const int CorkLatencyPasses = 3;
+const int CorkLoadConnections = 1000;
+const int CorkLoadSeconds = 10;
+const int PromptExchanges = 200;
 const int FloorRequests = 2000; // the floor is ~0.05 ms a request: more requests cost little and steady its median
 
 var veth = VethNamespace.TryCreate(out var vethUnavailable);
@@ -296,6 +299,44 @@ try
         }
     }
 
+    // Cork under load (1,000 connections, a mix of small, chatty and large responses), and the time to a prompt the app
+    // writes before it reads the request body; bare Kestrel and the library defaults beside the two Cork endpoints.
+    (string Name, ServerProcess Server, string Host)[] corkLoadModes =
+    [
+        ("bare Kestrel", bare, BenchEndpoints.Loopback.Single(e => e.Name == "bare Kestrel").Host),
+        (Defaults, tuned, BenchEndpoints.Loopback.Single(e => e.Name == Defaults).Host),
+        .. BenchEndpoints.LoopbackCork.Select(c => (c.Name, tuned, c.Host)),
+    ];
+    var corkLoad = new Dictionary<(string Mode, string Measure), List<double>>();
+    var prompt = new Dictionary<(string Mode, string Measure), List<double>>();
+    if (wrk is not null)
+    {
+        var mixedScript = Path.Combine(AppContext.BaseDirectory, "mixed.lua");
+        for (var round = 0; round < options.Rounds; round++)
+        {
+            foreach (var (name, server, host) in Rotate(corkLoadModes, round))
+            {
+                var before = await server.StatsAsync();
+                var result = await wrk.RunAsync(new Uri(server.AddressOn(host), "/"), CorkLoadSeconds, CorkLoadConnections, script: mixedScript);
+                var after = await server.StatsAsync();
+                Add(corkLoad, (name, "rps"), result.RequestsPerSecond);
+                Add(corkLoad, (name, "p99"), result.P99Ms);
+                Add(corkLoad, (name, "gen0"), after.Gen0 - before.Gen0);
+                Add(corkLoad, (name, "gen1"), after.Gen1 - before.Gen1);
+                Add(corkLoad, (name, "releases"), 1000.0 * (after.SafetyReleases - before.SafetyReleases) / result.Requests);
+                Console.WriteLine($"round {round + 1}/{options.Rounds} wrk mixed c{CorkLoadConnections} {name,-46} {result.RequestsPerSecond,9:F0} req/s p99 {result.P99Ms,7:F1} ms");
+            }
+
+            foreach (var (name, server, host) in Rotate(corkLoadModes, round))
+            {
+                var latencies = await PromptClient.MeasureAsync(server.AddressOn(host), PromptExchanges);
+                Add(prompt, (name, "p50"), Percentile(latencies, 0.5));
+                Add(prompt, (name, "p99"), Percentile(latencies, 0.99));
+                Console.WriteLine($"round {round + 1}/{options.Rounds} prompt {name,-46} p50 {Percentile(latencies, 0.5),7:F3} ms");
+            }
+        }
+    }
+
     await File.WriteAllTextAsync(options.Output, Report());
     Console.WriteLine($"wrote {options.Output}");
     return 0;
@@ -467,6 +508,30 @@ try
             report.AppendLine(inv, $"| {name} | {Median(runs.Select(r => r.FirstByte)):F2} | {Median(runs.Select(r => r.Elapsed)):F2} | {Median(runs.Select(r => r.Sends)):F2} |");
         }
 
+        if (corkLoad.Count > 0)
+        {
+            report.AppendLine().AppendLine(inv, $"## Cork under load: {CorkLoadConnections} connections, a mixed request mix").AppendLine();
+            report.AppendLine(inv, $"wrk, {CorkLoadConnections} connections for {CorkLoadSeconds} s on loopback, each connection in turn: plaintext, chatty (64 x 100 B with an await between writes) and 100 KiB in 1 KiB writes, 6:3:1 (`build/TcpTuning.Benchmarks/mixed.lua`). Garbage collections are the server process's over the run; releases are held bytes the cork sent at its bound (`MaxFlushDelay`) rather than at a message's end, per 1,000 responses.");
+            report.AppendLine();
+            report.AppendLine("| configuration | req/s | / bare | p99 ms | gen0 | gen1 | releases at the bound per 1,000 responses |");
+            report.AppendLine("|---|---:|---:|---:|---:|---:|---:|");
+            var bareRate = Median(corkLoad[("bare Kestrel", "rps")]);
+            foreach (var (name, _, _) in corkLoadModes)
+            {
+                report.AppendLine(inv, $"| {name} | {Median(corkLoad[(name, "rps")]):F0} | {Median(corkLoad[(name, "rps")]) / bareRate:F2} | {Median(corkLoad[(name, "p99")]):F1} | {Median(corkLoad[(name, "gen0")]):F0} | {Median(corkLoad[(name, "gen1")]):F0} | {Median(corkLoad[(name, "releases")]):F1} |");
+            }
+
+            report.AppendLine().AppendLine("### A prompt before a request-body read").AppendLine();
+            report.AppendLine(inv, $"The handler writes a prompt, then reads the request body, which the client sends only once it has seen the prompt; {PromptExchanges} exchanges on one keep-alive connection per round, the time from the request to the prompt.");
+            report.AppendLine();
+            report.AppendLine("| configuration | p50 ms | p99 ms |");
+            report.AppendLine("|---|---:|---:|");
+            foreach (var (name, _, _) in corkLoadModes)
+            {
+                report.AppendLine(inv, $"| {name} | {Median(prompt[(name, "p50")]):F3} | {Median(prompt[(name, "p99")]):F3} |");
+            }
+        }
+
         report.AppendLine().AppendLine("## Goals").AppendLine();
         report.AppendLine("| issue | goal | measured | met |");
         report.AppendLine("|---|---|---|---|");
@@ -590,6 +655,12 @@ static async Task<RunResult> LatencyAsync(ServerProcess server, Uri address, boo
 // The rates of bare Kestrel, the ceiling and the library defaults, and their ratios: the cells of a ceiling table row.
 static string CeilingCells(double bare, double ceiling, double defaults)
     => string.Create(CultureInfo.InvariantCulture, $"{bare:F0} | {ceiling:F0} | {defaults:F0} | {ceiling / bare:F2} | {defaults / bare:F2} | {defaults / ceiling:F2} |");
+
+static double Percentile(List<double> values, double fraction)
+{
+    var sorted = values.Order().ToList();
+    return sorted[Math.Min(sorted.Count - 1, (int)(fraction * sorted.Count))];
+}
 
 static double Median(IEnumerable<double> values)
 {

@@ -57,6 +57,24 @@ internal static class QuickCompare
             }
         }
 
+        if (path == "/prompt")
+        {
+            // Not wrk: the time to a prompt the handler writes before it reads the request body.
+            for (var run = 0; run <= runs; run++)
+            {
+                foreach (var (name, _, url) in configurations)
+                {
+                    var latencies = (await PromptClient.MeasureAsync(url, 200)).Order().ToList();
+                    if (run > 0)
+                    {
+                        Console.WriteLine($"{name,-46} prompt p50 {latencies[latencies.Count / 2],7:F3} ms  p99 {latencies[latencies.Count * 99 / 100],7:F3} ms");
+                    }
+                }
+            }
+
+            return 0;
+        }
+
         // Run 0 warms up (JIT tiers, connections) and is not printed.
         for (var run = 0; run <= runs; run++)
         {
