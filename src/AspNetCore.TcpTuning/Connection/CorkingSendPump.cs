@@ -67,6 +67,9 @@ internal sealed class CorkingSendPump : ITcpCorkControl
     private volatile bool _peerWaiting;
     private volatile bool _watched;
 
+    // Set by an abort that waits for the held bytes to be sent; completed by the pump after its next send, or at its end.
+    private TaskCompletionSource? _heldSent;
+
     // Set by the pump while it holds bytes (when it began to), 0 otherwise; read by the writing side and the safety net.
     private long _heldSince;
 
@@ -163,6 +166,29 @@ internal sealed class CorkingSendPump : ITcpCorkControl
         }
     }
 
+    /// <summary>
+    /// The connection is about to be aborted: what is held leaves first, as bytes already flushed would have without
+    /// the pump. Returns a task that completes once the pump has sent (or stopped), or null when nothing is held.
+    /// </summary>
+    internal Task? SendHeldBeforeAbort()
+    {
+        if (Interlocked.Read(ref _heldSince) == 0)
+        {
+            return null;
+        }
+
+        var sent = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _heldSent, sent);
+        SendHeldNow();
+        if (Interlocked.Read(ref _heldSince) == 0)
+        {
+            // Sent meanwhile.
+            sent.TrySetResult();
+        }
+
+        return sent.Task;
+    }
+
     /// <inheritdoc />
     public void EndMessage(bool atNextFlush)
     {
@@ -253,6 +279,11 @@ internal sealed class CorkingSendPump : ITcpCorkControl
                     break;
                 }
 
+                if (sendable > 0)
+                {
+                    Interlocked.Exchange(ref _heldSent, null)?.TrySetResult();
+                }
+
                 // What is held stays unconsumed; having examined it all, the next read waits for more, or for a wake-up.
                 reader.AdvanceTo(buffer.GetPosition(sendable), buffer.End);
                 if (result.IsCompleted)
@@ -270,6 +301,7 @@ internal sealed class CorkingSendPump : ITcpCorkControl
         {
             // Nothing is held once the pump stops (sent, or lost with the connection): the releaser lets it go.
             StopHolding();
+            Interlocked.Exchange(ref _heldSent, null)?.TrySetResult();
             await reader.CompleteAsync(error).ConfigureAwait(false);
             await _transportOutput.CompleteAsync(error).ConfigureAwait(false);
         }

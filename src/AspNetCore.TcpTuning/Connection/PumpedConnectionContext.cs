@@ -14,6 +14,9 @@ internal sealed class PumpedConnectionContext : ConnectionContext
     // Long enough for a healthy peer to take the last bytes; a dead one is aborted by Kestrel's own timeouts first.
     private static readonly TimeSpan s_drainTimeout = TimeSpan.FromSeconds(5);
 
+    // How long an abort waits for the pump to send what it held (a send to a live socket takes microseconds).
+    private static readonly TimeSpan s_abortDrainTimeout = TimeSpan.FromMilliseconds(50);
+
     private readonly ConnectionContext _inner;
     private readonly CorkingSendPump _pump;
 
@@ -61,9 +64,33 @@ internal sealed class PumpedConnectionContext : ConnectionContext
         set => _inner.ConnectionClosed = value;
     }
 
-    public override void Abort(ConnectionAbortedException abortReason) => _inner.Abort(abortReason);
+    public override void Abort(ConnectionAbortedException abortReason)
+    {
+        if (_pump.SendHeldBeforeAbort() is { } sent)
+        {
+            _ = AbortAfterAsync(sent, abortReason);
+            return;
+        }
 
-    public override void Abort() => _inner.Abort();
+        _inner.Abort(abortReason);
+    }
+
+    public override void Abort() => Abort(new ConnectionAbortedException("The connection was aborted by the application via ConnectionContext.Abort()."));
+
+    // Bytes the pump held are sent before the reset, as bytes Kestrel's own sender had would be: without the pump they
+    // would have left at their flush. Bounded, so an abort never waits on a peer that takes nothing.
+    private async Task AbortAfterAsync(Task sent, ConnectionAbortedException abortReason)
+    {
+        try
+        {
+            await sent.WaitAsync(s_abortDrainTimeout).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+        }
+
+        _inner.Abort(abortReason);
+    }
 
     public override async ValueTask DisposeAsync()
     {
