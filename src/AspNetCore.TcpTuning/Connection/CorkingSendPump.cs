@@ -119,16 +119,17 @@ internal sealed class CorkingSendPump : ITcpCorkControl
     {
         get
         {
-            if (Volatile.Read(ref _heldSince) == 0 || !_inMessage || _releaseRequested || _pushed)
-            {
-                return false;
-            }
-
-            var sent = Volatile.Read(ref _sent);
             var segmentSize = Volatile.Read(ref _segmentSize);
-            return segmentSize > 0
-                && Interlocked.Read(ref _messageEnd) <= sent
-                && Volatile.Read(ref _written) - sent < SendThreshold(segmentSize);
+            return CorkHoldPolicy.WakeWouldOnlyHold(
+                holding: Volatile.Read(ref _heldSince) != 0,
+                _inMessage,
+                releasePending: _releaseRequested,
+                _pushed,
+                sent: Volatile.Read(ref _sent),
+                written: Volatile.Read(ref _written),
+                messageEnd: Interlocked.Read(ref _messageEnd),
+                segmentSize,
+                threshold: segmentSize > 0 ? SendThreshold(segmentSize) : 0);
         }
     }
 
@@ -375,8 +376,7 @@ internal sealed class CorkingSendPump : ITcpCorkControl
 
         // Whole segments leave once enough of them are ready, or once as much is here as may be held (all of it if a
         // segment is larger than that); the partial rest, or everything below that, is held.
-        var whole = available - (available % _segmentSize);
-        var sendNow = available < SendThreshold(_segmentSize) ? 0 : whole > 0 ? whole : available;
+        var sendNow = CorkHoldPolicy.SendNow(available, _segmentSize, SendThreshold(_segmentSize));
         if (sendNow == available)
         {
             StopHolding();
@@ -422,7 +422,7 @@ internal sealed class CorkingSendPump : ITcpCorkControl
         return sendNow;
     }
 
-    private long SendThreshold(int segmentSize) => Math.Min((long)segmentSize * MinimumSegmentsPerSend, _holdLimit);
+    private long SendThreshold(int segmentSize) => CorkHoldPolicy.SendThreshold(segmentSize, MinimumSegmentsPerSend, _holdLimit);
 
     /// <summary>
     /// Outside a message, once it was pushed, or with its end among the <paramref name="available"/> bytes: everything
@@ -430,20 +430,7 @@ internal sealed class CorkingSendPump : ITcpCorkControl
     /// (they are counted before their flush), and that flush wakes the pump again: until then, hold.
     /// </summary>
     private bool MustSendAll(long available)
-    {
-        if (_pushed)
-        {
-            return true;
-        }
-
-        var end = Interlocked.Read(ref _messageEnd);
-        if (end > _sent && end <= _sent + available)
-        {
-            return true;
-        }
-
-        return end <= _sent && !_inMessage;
-    }
+        => CorkHoldPolicy.MustSendAll(_pushed, _inMessage, _sent, Interlocked.Read(ref _messageEnd), available);
 
     private void StopHolding()
     {
