@@ -119,9 +119,15 @@ internal sealed class CorkingSendPump : ITcpCorkControl
     {
         get
         {
+            // Not holding is the common case: answered before the fenced reads below, on every flush.
+            if (Volatile.Read(ref _heldSince) == 0)
+            {
+                return false;
+            }
+
             var segmentSize = Volatile.Read(ref _segmentSize);
             return CorkHoldPolicy.WakeWouldOnlyHold(
-                holding: Volatile.Read(ref _heldSince) != 0,
+                holding: true,
                 _inMessage,
                 releasePending: _releaseRequested,
                 _pushed,
@@ -275,14 +281,14 @@ internal sealed class CorkingSendPump : ITcpCorkControl
                 var result = await reader.ReadAsync().ConfigureAwait(false);
                 var buffer = result.Buffer;
                 var sendable = result.IsCompleted ? buffer.Length : SendableLength(buffer.Length);
-                if (sendable > 0 && !await TrySendAsync(buffer.Slice(0, sendable)).ConfigureAwait(false))
-                {
-                    break;
-                }
-
                 if (sendable > 0)
                 {
-                    Interlocked.Exchange(ref _heldSent, null)?.TrySetResult();
+                    if (!await TrySendAsync(buffer.Slice(0, sendable)).ConfigureAwait(false))
+                    {
+                        break;
+                    }
+
+                    SignalHeldSent();
                 }
 
                 // What is held stays unconsumed; having examined it all, the next read waits for more, or for a wake-up.
@@ -302,7 +308,7 @@ internal sealed class CorkingSendPump : ITcpCorkControl
         {
             // Nothing is held once the pump stops (sent, or lost with the connection): the releaser lets it go.
             StopHolding();
-            Interlocked.Exchange(ref _heldSent, null)?.TrySetResult();
+            SignalHeldSent();
             await reader.CompleteAsync(error).ConfigureAwait(false);
             await _transportOutput.CompleteAsync(error).ConfigureAwait(false);
         }
@@ -335,6 +341,15 @@ internal sealed class CorkingSendPump : ITcpCorkControl
             }
 
             return false;
+        }
+    }
+
+    // An abort waiting for the held bytes learns they were sent; a plain read first, as no abort waits on most sends.
+    private void SignalHeldSent()
+    {
+        if (Volatile.Read(ref _heldSent) is not null)
+        {
+            Interlocked.Exchange(ref _heldSent, null)?.TrySetResult();
         }
     }
 

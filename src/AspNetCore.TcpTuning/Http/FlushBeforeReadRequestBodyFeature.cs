@@ -95,20 +95,7 @@ internal sealed class FlushBeforeReadRequestBodyFeature : IRequestBodyPipeFeatur
     private sealed class FlushBeforeReadPipeReader(PipeReader inner, MessageBoundaryPipeWriter response) : PipeReader
     {
         public override ValueTask<ReadResult> ReadAsync(CancellationToken cancellationToken = default)
-        {
-            if (response.HasHeldBytes)
-            {
-                return FlushThenReadAsync(cancellationToken);
-            }
-
-            var read = inner.ReadAsync(cancellationToken);
-            if (!read.IsCompleted)
-            {
-                response.OnWaitingForPeer();
-            }
-
-            return read;
-        }
+            => response.HasHeldBytes ? FlushThenReadAsync(cancellationToken) : ReadTellingWait(cancellationToken);
 
         public override bool TryRead(out ReadResult result) => inner.TryRead(out result);
 
@@ -123,13 +110,19 @@ internal sealed class FlushBeforeReadRequestBodyFeature : IRequestBodyPipeFeatur
         private async ValueTask<ReadResult> FlushThenReadAsync(CancellationToken cancellationToken)
         {
             await response.FlushBeforeReadAsync(cancellationToken).ConfigureAwait(false);
+            return await ReadTellingWait(cancellationToken).ConfigureAwait(false);
+        }
+
+        // A read that waits for the peer: the send side must not hold what the peer waits for.
+        private ValueTask<ReadResult> ReadTellingWait(CancellationToken cancellationToken)
+        {
             var read = inner.ReadAsync(cancellationToken);
             if (!read.IsCompleted)
             {
                 response.OnWaitingForPeer();
             }
 
-            return await read.ConfigureAwait(false);
+            return read;
         }
     }
 }

@@ -36,6 +36,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
     private IHttpRequestLifetimeFeature? _originalLifetime;
 
     private ResponseFlushDecision _decision;
+    private bool _bodyless;
     private bool _started;
     private long _declaredLength;
     private long _bodyBytes;
@@ -83,6 +84,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
         _routesOverride = routesOverride;
         _cork = cork;
         _decision = ResponseFlushDecision.Undecided;
+        _bodyless = false;
         _started = false;
         _declaredLength = -1;
         _bodyBytes = 0;
@@ -619,8 +621,10 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
     {
         var mode = _routesOverride ? _context.GetEndpoint()?.Metadata.GetMetadata<IResponseFlushMetadata>()?.Mode ?? _settings.Mode : _settings.Mode;
         var response = _context.Response;
-        var decision = ResponseFlushDecider.Decide(mode, response.StatusCode, response.ContentType, HttpMethods.IsHead(_context.Request.Method));
+        var isHead = HttpMethods.IsHead(_context.Request.Method);
+        var decision = ResponseFlushDecider.Decide(mode, response.StatusCode, response.ContentType, isHead);
         _decision = decision;
+        _bodyless = ResponseFlushDecider.HasNoBody(response.StatusCode, isHead);
         return decision;
     }
 
@@ -671,7 +675,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
                 // Past the declared length: Kestrel throws at this write, as it would have; it is no longer held.
                 var materialized = Materialize(FlushReason.Error);
                 _decision = ResponseFlushDecision.PassThrough;
-                return materialized.IsCompletedSuccessfully ? WriteToKestrel(source, cancellationToken) : WriteAfterAsync(materialized, source, cancellationToken);
+                return materialized.IsCompletedSuccessfully ? WriteToKestrel(source, cancellationToken) : WriteToKestrelAfterAsync(materialized, source, cancellationToken);
             }
 
             var completes = CompletesBody(source.Length);
@@ -747,7 +751,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
         await FailAsync().ConfigureAwait(false);
     }
 
-    private async ValueTask<FlushResult> WriteAfterAsync(ValueTask materialized, ReadOnlyMemory<byte> source, CancellationToken cancellationToken)
+    private async ValueTask<FlushResult> WriteToKestrelAfterAsync(ValueTask materialized, ReadOnlyMemory<byte> source, CancellationToken cancellationToken)
     {
         await materialized.ConfigureAwait(false);
         return await WriteToKestrel(source, cancellationToken).ConfigureAwait(false);
@@ -969,7 +973,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
         {
             _cork.Push();
         }
-        else if (CompletesBody(additional) || HttpMessageFraming.HasNoBody(_context))
+        else if (CompletesBody(additional) || _bodyless)
         {
             _cork.EndMessage(atNextFlush: true);
         }

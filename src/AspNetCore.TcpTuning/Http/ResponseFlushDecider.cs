@@ -24,11 +24,10 @@ internal static class ResponseFlushDecider
         }
 
         // No body to hold: Kestrel must see every write as it comes, to throw or drop it as it would.
-        if (isHead || statusCode is StatusCodes.Status204NoContent or StatusCodes.Status205ResetContent or StatusCodes.Status304NotModified || statusCode < StatusCodes.Status200OK)
-        {
-            return ResponseFlushDecision.PassThrough;
-        }
-
-        return ResponseFlushDecision.Hold;
+        return HasNoBody(statusCode, isHead) ? ResponseFlushDecision.PassThrough : ResponseFlushDecision.Hold;
     }
+
+    /// <summary>A response without a body (HEAD, 1xx, 204, 205, 304): its headers are the whole message.</summary>
+    public static bool HasNoBody(int statusCode, bool isHead)
+        => isHead || statusCode is StatusCodes.Status204NoContent or StatusCodes.Status205ResetContent or StatusCodes.Status304NotModified || statusCode < StatusCodes.Status200OK;
 }
