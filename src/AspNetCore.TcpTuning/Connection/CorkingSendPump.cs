@@ -67,7 +67,7 @@ internal sealed class CorkingSendPump : ITcpCorkControl
     private volatile bool _peerWaiting;
     private volatile bool _watched;
 
-    // Set by an abort that waits for the held bytes to be sent; completed by the pump after its next send, or at its end.
+    // Set by an abort that waits for the bytes the pump owes; completed by the pump after its next send, or at its end.
     private TaskCompletionSource? _heldSent;
 
     // Set by the pump while it holds bytes (when it began to), 0 otherwise; read by the writing side and the safety net.
@@ -174,12 +174,13 @@ internal sealed class CorkingSendPump : ITcpCorkControl
     }
 
     /// <summary>
-    /// The connection is about to be aborted: what is held leaves first, as bytes already flushed would have without
-    /// the pump. Returns a task that completes once the pump has sent (or stopped), or null when nothing is held.
+    /// The connection is about to be aborted: what the pump has not sent yet (held, or flushed to it and not yet read)
+    /// leaves first, as bytes flushed to Kestrel's own sender would have. Returns a task that completes once the pump
+    /// has sent (or stopped), or null when it owes nothing.
     /// </summary>
     internal Task? SendHeldBeforeAbort()
     {
-        if (Interlocked.Read(ref _heldSince) == 0)
+        if (!OwesBytes())
         {
             return null;
         }
@@ -187,7 +188,7 @@ internal sealed class CorkingSendPump : ITcpCorkControl
         var sent = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Volatile.Write(ref _heldSent, sent);
         SendHeldNow();
-        if (Interlocked.Read(ref _heldSince) == 0)
+        if (!OwesBytes())
         {
             // Sent meanwhile.
             sent.TrySetResult();
@@ -195,6 +196,8 @@ internal sealed class CorkingSendPump : ITcpCorkControl
 
         return sent.Task;
     }
+
+    private bool OwesBytes() => Volatile.Read(ref _written) > Volatile.Read(ref _sent);
 
     /// <inheritdoc />
     public void EndMessage(bool atNextFlush)
