@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using AspNetCore.TcpTuning.Diagnostics;
 
 namespace AspNetCore.TcpTuning.Connection;
@@ -31,7 +30,7 @@ namespace AspNetCore.TcpTuning.Connection;
 /// left waiting on its pipe and is completed when this pump ends, so it shuts the socket down as it always does.
 /// </para>
 /// </remarks>
-internal sealed class CorkingSendPump : ITcpCorkControl
+internal sealed partial class CorkingSendPump : ITcpCorkControl
 {
     /// <summary>
     /// Inside a message, whole segments leave once at least this many are ready. On Linux each send runs the transmit
@@ -41,14 +40,18 @@ internal sealed class CorkingSendPump : ITcpCorkControl
     /// </summary>
     internal const int MinimumSegmentsPerSend = 8;
 
+    // The reasons of tcp_tuning.cork.release.
+    private const string ReleaseReasonBound = "bound";
+    private const string ReleaseReasonAbort = "abort";
+
     private readonly Socket _socket;
+    private readonly string? _endpointName;
     private readonly PipeWriter _transportOutput;
     private readonly Pipe _pipe;
     private readonly TcpTuningMetrics _metrics;
     private readonly CorkReleaser _releaser;
     private readonly TimeProvider _timeProvider;
     private readonly long _holdBoundTicks;
-    private readonly List<ArraySegment<byte>> _segments = [];
 
     // A pipe's backpressure counts only bytes its reader has not examined, and held bytes have been: nothing would stop
     // the pump from holding a whole response while it waits for segments to fill (64 KiB ones on loopback). It holds
@@ -87,8 +90,10 @@ internal sealed class CorkingSendPump : ITcpCorkControl
     /// <param name="timeProvider">The clock.</param>
     /// <param name="quickAck">The connection's QuickAck controller, told about writes, or null.</param>
     /// <param name="pool">Kestrel's block pool for the pump's pipe, or null for the shared one.</param>
-    public CorkingSendPump(Socket socket, PipeWriter transportOutput, long maxBufferedBytes, TimeSpan holdBound, TcpTuningMetrics metrics, CorkReleaser releaser, TimeProvider timeProvider, QuickAckController? quickAck = null, MemoryPool<byte>? pool = null)
+    /// <param name="endpointName">The endpoint's name, for the instruments.</param>
+    public CorkingSendPump(Socket socket, PipeWriter transportOutput, long maxBufferedBytes, TimeSpan holdBound, TcpTuningMetrics metrics, CorkReleaser releaser, TimeProvider timeProvider, QuickAckController? quickAck = null, MemoryPool<byte>? pool = null, string? endpointName = null)
     {
+        _endpointName = endpointName;
         _holdBoundTicks = DeadlineSweeper<CorkingSendPump>.ToTimestampTicks(timeProvider, holdBound);
         QuickAck = quickAck;
         _socket = socket;
@@ -111,172 +116,16 @@ internal sealed class CorkingSendPump : ITcpCorkControl
     /// <summary>The connection's output, to install as <c>Transport.Output</c>.</summary>
     public PipeWriter Output { get; }
 
-    /// <summary>
-    /// Read on the writing side as it flushes: whether the pump, woken now, would send nothing (it holds less than a
-    /// segment of a message not pushed, with no end or release pending). A guess without a lock, for scheduling only.
-    /// </summary>
-    internal bool WakeWouldOnlyHold
-    {
-        get
-        {
-            // Not holding is the common case: answered before the fenced reads below, on every flush.
-            if (Volatile.Read(ref _heldSince) == 0)
-            {
-                return false;
-            }
-
-            var segmentSize = Volatile.Read(ref _segmentSize);
-            return CorkHoldPolicy.WakeWouldOnlyHold(
-                holding: true,
-                _inMessage,
-                releasePending: _releaseRequested,
-                _pushed,
-                sent: Volatile.Read(ref _sent),
-                written: Volatile.Read(ref _written),
-                messageEnd: Interlocked.Read(ref _messageEnd),
-                segmentSize,
-                threshold: segmentSize > 0 ? SendThreshold(segmentSize) : 0);
-        }
-    }
-
     /// <summary>Completes when the pump has sent everything and handed the connection's end to Kestrel's sender.</summary>
     public Task Completion { get; private set; } = Task.CompletedTask;
 
     public void Start() => Completion = RunAsync();
 
-    /// <inheritdoc />
-    public void BeginMessage()
-    {
-        // HTTP/1.x responses are written one after another: whatever was written before this one began belongs to the
-        // previous message, even if its end was not marked (or was to be marked at a flush that never came).
-        if (_inMessage || _endAtNextFlush)
-        {
-            EndMessage(atNextFlush: false);
-        }
-
-        _pushed = false;
-        _peerWaiting = false;
-        _inMessage = true;
-    }
-
-    /// <inheritdoc />
-    public void Push() => _pushed = true;
-
-    /// <inheritdoc />
-    public void SendHeldNow()
-    {
-        _peerWaiting = true;
-        // As in EndMessage: the flag is published with a full fence before _heldSince is read.
-        if (Interlocked.Read(ref _heldSince) != 0)
-        {
-            _pipe.Reader.CancelPendingRead();
-        }
-    }
-
-    /// <summary>
-    /// The connection is about to be aborted: what the pump has not sent yet (held, or flushed to it and not yet read)
-    /// leaves first, as bytes flushed to Kestrel's own sender would have. Returns a task that completes once the pump
-    /// has sent (or stopped), or null when it owes nothing.
-    /// </summary>
-    internal Task? SendHeldBeforeAbort()
-    {
-        if (!OwesBytes())
-        {
-            return null;
-        }
-
-        var sent = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        Volatile.Write(ref _heldSent, sent);
-        SendHeldNow();
-        if (!OwesBytes())
-        {
-            // Sent meanwhile.
-            sent.TrySetResult();
-        }
-
-        return sent.Task;
-    }
-
-    private bool OwesBytes() => Volatile.Read(ref _written) > Volatile.Read(ref _sent);
-
-    /// <inheritdoc />
-    public void EndMessage(bool atNextFlush)
-    {
-        if (atNextFlush)
-        {
-            _endAtNextFlush = true;
-            return;
-        }
-
-        _endAtNextFlush = false;
-        MarkEnd();
-        // Everything of the message may be written already, with its tail held: wake the pump to send it now. The
-        // end is published with a full fence before this read, and the pump publishes _heldSince with one before it
-        // reads the end, so at least one of the two sees the other.
-        if (Interlocked.Read(ref _heldSince) != 0)
-        {
-            _pipe.Reader.CancelPendingRead();
-        }
-    }
-
-    /// <summary>
-    /// Called by <see cref="CorkReleaser"/> at a sweep: sends bytes held too long. Returns when to look again (a
-    /// timestamp), or 0 to stop watching.
-    /// </summary>
-    internal long OnSweep(long now)
-    {
-        var since = Volatile.Read(ref _heldSince);
-        if (since != 0)
-        {
-            var deadline = since + _holdBoundTicks;
-            if (now < deadline)
-            {
-                return deadline;
-            }
-
-            _releaseRequested = true;
-            _pipe.Reader.CancelPendingRead();
-        }
-
-        // Let go, then look again: a hold that began meanwhile may have seen _watched still set and not asked. Bytes
-        // still held after a release request are looked at again as soon as the releaser sweeps again.
-        _watched = false;
-        Interlocked.MemoryBarrier();
-        since = Interlocked.Read(ref _heldSince);
-        if (since != 0)
-        {
-            _watched = true;
-            return since + _holdBoundTicks;
-        }
-
-        return 0;
-    }
-
-    internal void OnAdvanced(long bytes)
-    {
-        Volatile.Write(ref _written, _written + bytes);
-        QuickAck?.OnWrite();
-    }
-
-    internal void OnFlushing()
-    {
-        if (_endAtNextFlush)
-        {
-            _endAtNextFlush = false;
-            MarkEnd();
-        }
-    }
-
-    private void MarkEnd()
-    {
-        Interlocked.Exchange(ref _messageEnd, Volatile.Read(ref _written));
-        _inMessage = false;
-    }
-
     private async Task RunAsync()
     {
         Exception? error = null;
         var reader = _pipe.Reader;
+        var sender = new CorkSocketSender();
         try
         {
             while (true)
@@ -286,7 +135,7 @@ internal sealed class CorkingSendPump : ITcpCorkControl
                 var sendable = result.IsCompleted ? buffer.Length : SendableLength(buffer.Length);
                 if (sendable > 0)
                 {
-                    if (!await TrySendAsync(buffer.Slice(0, sendable)).ConfigureAwait(false))
+                    if (!await TrySendAsync(sender, buffer.Slice(0, sendable)).ConfigureAwait(false))
                     {
                         break;
                     }
@@ -312,6 +161,7 @@ internal sealed class CorkingSendPump : ITcpCorkControl
             // Nothing is held once the pump stops (sent, or lost with the connection): the releaser lets it go.
             StopHolding();
             SignalHeldSent();
+            sender.Dispose();
             await reader.CompleteAsync(error).ConfigureAwait(false);
             await _transportOutput.CompleteAsync(error).ConfigureAwait(false);
         }
@@ -324,27 +174,36 @@ internal sealed class CorkingSendPump : ITcpCorkControl
     /// and the writers here see a completed pipe, not an exception. An aborted connection (the socket disposed under
     /// the send) is Kestrel's doing already.
     /// </summary>
-    private async ValueTask<bool> TrySendAsync(ReadOnlySequence<byte> buffer)
+    private async ValueTask<bool> TrySendAsync(CorkSocketSender sender, ReadOnlySequence<byte> buffer)
     {
+        SocketError error;
         try
         {
-            await SendAsync(buffer).ConfigureAwait(false);
-            return true;
+            error = await sender.SendAsync(_socket, buffer).ConfigureAwait(false);
         }
-        catch (Exception ex) when (IsConnectionEnd(ex))
+        catch (ObjectDisposedException)
         {
-            if (ex is SocketException)
-            {
-                foreach (var segment in buffer)
-                {
-                    _transportOutput.Write(segment.Span);
-                }
-
-                await _transportOutput.FlushAsync().ConfigureAwait(false);
-            }
-
             return false;
         }
+
+        if (error != SocketError.Success)
+        {
+            if (!IsConnectionEnd(error))
+            {
+                throw new SocketException((int)error);
+            }
+
+            foreach (var segment in buffer)
+            {
+                _transportOutput.Write(segment.Span);
+            }
+
+            await _transportOutput.FlushAsync().ConfigureAwait(false);
+            return false;
+        }
+
+        OnSent(buffer.Length);
+        return true;
     }
 
     // An abort waiting for the held bytes learns they were sent; a plain read first, as no abort waits on most sends.
@@ -357,133 +216,19 @@ internal sealed class CorkingSendPump : ITcpCorkControl
     }
 
     // The errors Kestrel's SocketConnection takes for the connection's end (reset, or aborted under the send).
-    private static bool IsConnectionEnd(Exception ex)
-        => ex is ObjectDisposedException
-            || ex is SocketException { SocketErrorCode: SocketError.ConnectionReset or SocketError.Shutdown or SocketError.ConnectionAborted or SocketError.OperationAborted or SocketError.Interrupted or SocketError.InvalidArgument };
+    private static bool IsConnectionEnd(SocketError error)
+        => error is SocketError.ConnectionReset or SocketError.Shutdown or SocketError.ConnectionAborted or SocketError.OperationAborted or SocketError.Interrupted or SocketError.InvalidArgument;
 
-    /// <summary>How much of the <paramref name="available"/> bytes to send now; the rest is held.</summary>
-    private long SendableLength(long available)
+    private void OnSent(long bytes)
     {
-        var released = _releaseRequested;
-        _releaseRequested = false;
-
-        if (_peerWaiting && available > 0)
-        {
-            _peerWaiting = false;
-            StopHolding();
-            return available;
-        }
-
-        if (MustSendAll(available))
-        {
-            StopHolding();
-            return available;
-        }
-
-        if (_segmentSize < 0)
-        {
-            // Read once per message that needs it (it can shrink with the path MTU); without it nothing is held.
-            _segmentSize = TcpConnectionInfo.TryRead(_socket, out var info) ? info.SendMaximumSegmentSize : 0;
-        }
-
-        if (_segmentSize <= 0)
-        {
-            StopHolding();
-            return available;
-        }
-
-        // Whole segments leave once enough of them are ready, or once as much is here as may be held (all of it if a
-        // segment is larger than that); the partial rest, or everything below that, is held.
-        var sendNow = CorkHoldPolicy.SendNow(available, _segmentSize, SendThreshold(_segmentSize));
-        if (sendNow == available)
-        {
-            StopHolding();
-            return available;
-        }
-
-        if (released)
-        {
-            // Counted before the send, so whoever sees the bytes also sees the count.
-            _metrics.CorkSafetyReleased();
-            StopHolding();
-            return available;
-        }
-
-        // Publish that bytes are held, then look at the end (and a waiting peer) again: one marked meanwhile may not have
-        // seen it. The bound counts from when holding began, not from the last write: the oldest held byte waits no
-        // longer than the bound, however long the message keeps coming.
-        var wasHolding = Volatile.Read(ref _heldSince) != 0;
-        if (!wasHolding)
-        {
-            var heldSince = _timeProvider.GetTimestamp();
-            Interlocked.Exchange(ref _heldSince, heldSince);
-            if (MustSendAll(available) || _peerWaiting)
-            {
-                _peerWaiting = false;
-                StopHolding();
-                return available;
-            }
-
-            if (!_watched)
-            {
-                _watched = true;
-                _releaser.Watch(this, heldSince + _holdBoundTicks);
-            }
-
-            if (!_heldInMessage)
-            {
-                _heldInMessage = true;
-                _metrics.Corked();
-            }
-        }
-
-        return sendNow;
-    }
-
-    private long SendThreshold(int segmentSize) => CorkHoldPolicy.SendThreshold(segmentSize, MinimumSegmentsPerSend, _holdLimit);
-
-    /// <summary>
-    /// Outside a message, once it was pushed, or with its end among the <paramref name="available"/> bytes: everything
-    /// leaves (bytes after an end are the next message's first). An end beyond them is of bytes still being flushed
-    /// (they are counted before their flush), and that flush wakes the pump again: until then, hold.
-    /// </summary>
-    private bool MustSendAll(long available)
-        => CorkHoldPolicy.MustSendAll(_pushed, _inMessage, _sent, Interlocked.Read(ref _messageEnd), available);
-
-    private void StopHolding()
-    {
-        if (Volatile.Read(ref _heldSince) != 0)
-        {
-            Volatile.Write(ref _heldSince, 0);
-        }
-    }
-
-    private async ValueTask SendAsync(ReadOnlySequence<byte> buffer)
-    {
-        var end = _sent + buffer.Length;
+        var end = _sent + bytes;
         var messageEnd = Interlocked.Read(ref _messageEnd);
-        var containsEnd = messageEnd > _sent && messageEnd <= end;
-
-        if (buffer.IsSingleSegment)
-        {
-            await _socket.SendAsync(buffer.First, SocketFlags.None).ConfigureAwait(false);
-        }
-        else
-        {
-            _segments.Clear();
-            foreach (var segment in buffer)
-            {
-                _segments.Add(MemoryMarshal.TryGetArray(segment, out var array) ? array : new ArraySegment<byte>(segment.ToArray()));
-            }
-
-            await _socket.SendAsync(_segments, SocketFlags.None).ConfigureAwait(false);
-        }
-
-        Volatile.Write(ref _sent, end);
-        if (containsEnd)
+        if (messageEnd > _sent && messageEnd <= end)
         {
             _segmentSize = -1;
             _heldInMessage = false;
         }
+
+        Volatile.Write(ref _sent, end);
     }
 }

@@ -1,0 +1,107 @@
+namespace AspNetCore.TcpTuning.Connection;
+
+// The message marks: how the writing side tells the pump where messages begin and end, and that the peer waits.
+internal sealed partial class CorkingSendPump
+{
+    /// <inheritdoc />
+    public void BeginMessage()
+    {
+        // HTTP/1.x responses are written one after another: whatever was written before this one began belongs to the
+        // previous message, even if its end was not marked (or was to be marked at a flush that never came).
+        if (_inMessage || _endAtNextFlush)
+        {
+            EndMessage(atNextFlush: false);
+        }
+
+        _pushed = false;
+        _peerWaiting = false;
+        _inMessage = true;
+    }
+
+    /// <inheritdoc />
+    public void Push() => _pushed = true;
+
+    /// <inheritdoc />
+    public void SendHeldNow()
+    {
+        _peerWaiting = true;
+        // As in EndMessage: the flag is published with a full fence before _heldSince is read.
+        if (Interlocked.Read(ref _heldSince) != 0)
+        {
+            _pipe.Reader.CancelPendingRead();
+        }
+    }
+
+    /// <summary>
+    /// The connection is about to be aborted: what the pump has not sent yet (held, or flushed to it and not yet read)
+    /// leaves first, as bytes flushed to Kestrel's own sender would have. Returns a task that completes once the pump
+    /// has sent (or stopped), or null when it owes nothing.
+    /// </summary>
+    internal Task? SendHeldBeforeAbort()
+    {
+        if (!OwesBytes())
+        {
+            return null;
+        }
+
+        if (Volatile.Read(ref _heldSince) != 0)
+        {
+            // Part of a message that will never end normally was held.
+            _metrics.CorkReleased(_endpointName, ReleaseReasonAbort);
+        }
+
+        var sent = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _heldSent, sent);
+        SendHeldNow();
+        if (!OwesBytes())
+        {
+            // Sent meanwhile.
+            sent.TrySetResult();
+        }
+
+        return sent.Task;
+    }
+
+    private bool OwesBytes() => Volatile.Read(ref _written) > Volatile.Read(ref _sent);
+
+    /// <inheritdoc />
+    public void EndMessage(bool atNextFlush)
+    {
+        if (atNextFlush)
+        {
+            _endAtNextFlush = true;
+            return;
+        }
+
+        _endAtNextFlush = false;
+        MarkEnd();
+        // Everything of the message may be written already, with its tail held: wake the pump to send it now. The
+        // end is published with a full fence before this read, and the pump publishes _heldSince with one before it
+        // reads the end, so at least one of the two sees the other.
+        if (Interlocked.Read(ref _heldSince) != 0)
+        {
+            _pipe.Reader.CancelPendingRead();
+        }
+    }
+
+    internal void OnAdvanced(long bytes)
+    {
+        Volatile.Write(ref _written, _written + bytes);
+        QuickAck?.OnWrite();
+    }
+
+    internal void OnFlushing()
+    {
+        if (_endAtNextFlush)
+        {
+            _endAtNextFlush = false;
+            MarkEnd();
+        }
+    }
+
+    private void MarkEnd()
+    {
+        Interlocked.Exchange(ref _messageEnd, Volatile.Read(ref _written));
+        _inMessage = false;
+    }
+}
