@@ -123,30 +123,37 @@ internal static class BenchServer
         }
 
         // Garbage collections and the cork's counters so far, for the quick comparison under load.
-        long corks = 0, safetyReleases = 0;
+        long corks = 0, boundReleases = 0, abortReleases = 0;
         using var meters = new System.Diagnostics.Metrics.MeterListener
         {
             InstrumentPublished = (instrument, listener) =>
             {
-                if (instrument.Name is "tcp_tuning.cork.corks" or "tcp_tuning.cork.safety_releases")
+                if (instrument.Name is "tcp_tuning.cork.hold" or "tcp_tuning.cork.release")
                 {
                     listener.EnableMeasurementEvents(instrument);
                 }
             },
         };
-        meters.SetMeasurementEventCallback<long>((instrument, value, _, _) =>
+        meters.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
         {
-            if (instrument.Name == "tcp_tuning.cork.corks")
+            if (instrument.Name == "tcp_tuning.cork.hold")
             {
                 Interlocked.Add(ref corks, value);
+                return;
             }
-            else
+
+            foreach (var tag in tags)
             {
-                Interlocked.Add(ref safetyReleases, value);
+                if (tag.Key == "tcp_tuning.cork.release.reason")
+                {
+                    Interlocked.Add(ref tag.Value as string == "abort" ? ref abortReleases : ref boundReleases, value);
+                }
             }
         });
         meters.Start();
-        app.MapGet("/__stats", () => Results.Text(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{GC.CollectionCount(0)} {GC.CollectionCount(1)} {GC.CollectionCount(2)} {Interlocked.Read(ref corks)} {Interlocked.Read(ref safetyReleases)} {OpenFileDescriptors()}")));
+        app.MapGet("/__stats", () => Results.Text(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{GC.CollectionCount(0)} {GC.CollectionCount(1)} {GC.CollectionCount(2)} {Interlocked.Read(ref corks)} {Interlocked.Read(ref boundReleases)} {OpenFileDescriptors()} {Interlocked.Read(ref abortReleases)} {GC.GetTotalAllocatedBytes(precise: false)}")));
+        var allocations = Environment.GetEnvironmentVariable("TCPTUNING_SAMPLE_ALLOCATIONS") == "1" ? new AllocationSampler() : null;
+        app.MapGet("/__allocations", () => Results.Text(allocations?.Report(15) ?? "set TCPTUNING_SAMPLE_ALLOCATIONS=1\n"));
         app.MapGet("/__sends", () => Results.Text(SendCounter.Read().ToString(System.Globalization.CultureInfo.InvariantCulture)));
         app.MapGet("/__connections", () =>
         {

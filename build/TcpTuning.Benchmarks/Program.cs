@@ -60,6 +60,7 @@ var inv = CultureInfo.InvariantCulture;
 const int CorkLatencyPasses = 3;
 const int CorkLoadConnections = 1000;
 const int CorkLoadSeconds = 10;
+(string Mix, string Script)[] CorkLoadMixes = [("with awaits", "mixed.lua"), ("steady", "mixed-steady.lua")];
 const int PromptExchanges = 200;
 const int FloorRequests = 2000; // the floor is ~0.05 ms a request: more requests cost little and steady its median
 
@@ -311,20 +312,23 @@ try
     var prompt = new Dictionary<(string Mode, string Measure), List<double>>();
     if (wrk is not null)
     {
-        var mixedScript = Path.Combine(AppContext.BaseDirectory, "mixed.lua");
         for (var round = 0; round < options.Rounds; round++)
         {
-            foreach (var (name, server, host) in Rotate(corkLoadModes, round))
+            foreach (var (mix, script) in CorkLoadMixes)
             {
-                var before = await server.StatsAsync();
-                var result = await wrk.RunAsync(new Uri(server.AddressOn(host), "/"), CorkLoadSeconds, CorkLoadConnections, script: mixedScript);
-                var after = await server.StatsAsync();
-                Add(corkLoad, (name, "rps"), result.RequestsPerSecond);
-                Add(corkLoad, (name, "p99"), result.P99Ms);
-                Add(corkLoad, (name, "gen0"), after.Gen0 - before.Gen0);
-                Add(corkLoad, (name, "gen1"), after.Gen1 - before.Gen1);
-                Add(corkLoad, (name, "releases"), 1000.0 * (after.SafetyReleases - before.SafetyReleases) / result.Requests);
-                Console.WriteLine($"round {round + 1}/{options.Rounds} wrk mixed c{CorkLoadConnections} {name,-46} {result.RequestsPerSecond,9:F0} req/s p99 {result.P99Ms,7:F1} ms");
+                foreach (var (name, server, host) in Rotate(corkLoadModes, round))
+                {
+                    var before = await server.StatsAsync();
+                    var result = await wrk.RunAsync(new Uri(server.AddressOn(host), "/"), CorkLoadSeconds, CorkLoadConnections, script: Path.Combine(AppContext.BaseDirectory, script));
+                    var after = await server.StatsAsync();
+                    Add(corkLoad, (mix + name, "rps"), result.RequestsPerSecond);
+                    Add(corkLoad, (mix + name, "p99"), result.P99Ms);
+                    Add(corkLoad, (mix + name, "gen0"), after.Gen0 - before.Gen0);
+                    Add(corkLoad, (mix + name, "gen1"), after.Gen1 - before.Gen1);
+                    Add(corkLoad, (mix + name, "bound"), 1000.0 * (after.BoundReleases - before.BoundReleases) / result.Requests);
+                    Add(corkLoad, (mix + name, "abort"), after.AbortReleases - before.AbortReleases);
+                    Console.WriteLine($"round {round + 1}/{options.Rounds} wrk {mix} c{CorkLoadConnections} {name,-46} {result.RequestsPerSecond,9:F0} req/s p99 {result.P99Ms,7:F1} ms");
+                }
             }
 
             foreach (var (name, server, host) in Rotate(corkLoadModes, round))
@@ -511,14 +515,18 @@ try
         if (corkLoad.Count > 0)
         {
             report.AppendLine().AppendLine(inv, $"## Cork under load: {CorkLoadConnections} connections, a mixed request mix").AppendLine();
-            report.AppendLine(inv, $"wrk, {CorkLoadConnections} connections for {CorkLoadSeconds} s on loopback, each connection in turn: plaintext, chatty (64 x 100 B with an await between writes) and 100 KiB in 1 KiB writes, 6:3:1 (`build/TcpTuning.Benchmarks/mixed.lua`). Garbage collections are the server process's over the run; releases are held bytes the cork sent at its bound (`MaxFlushDelay`) rather than at a message's end, per 1,000 responses.");
+            report.AppendLine(inv, $"wrk, {CorkLoadConnections} connections for {CorkLoadSeconds} s on loopback, each connection in turn: plaintext, chatty (64 x 100 B) and 100 KiB in 1 KiB writes, 6:3:1. In the mix *with awaits* the chatty response awaits between its writes (`build/TcpTuning.Benchmarks/mixed.lua`); in the *steady* mix it writes them back to back (`mixed-steady.lua`). Garbage collections are the server process's over the run. *At the bound*: held bytes the cork sent at its hold bound (`MaxFlushDelay` - 2 ms) before their message ended, per 1,000 responses: a response whose writes are spaced wider than the bound (under this load, the awaiting chatty one) has its bytes leave at the bound, by design. *At an abort*: held bytes of a message that never ended, sent as its connection was aborted (the old \"safety net\" case), in all.");
             report.AppendLine();
-            report.AppendLine("| configuration | req/s | / bare | p99 ms | gen0 | gen1 | releases at the bound per 1,000 responses |");
-            report.AppendLine("|---|---:|---:|---:|---:|---:|---:|");
-            var bareRate = Median(corkLoad[("bare Kestrel", "rps")]);
-            foreach (var (name, _, _) in corkLoadModes)
+            report.AppendLine("| mix | configuration | req/s | / bare | p99 ms | gen0 | gen1 | releases at the bound per 1,000 responses | releases at an abort |");
+            report.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+            foreach (var (mix, _) in CorkLoadMixes)
             {
-                report.AppendLine(inv, $"| {name} | {Median(corkLoad[(name, "rps")]):F0} | {Median(corkLoad[(name, "rps")]) / bareRate:F2} | {Median(corkLoad[(name, "p99")]):F1} | {Median(corkLoad[(name, "gen0")]):F0} | {Median(corkLoad[(name, "gen1")]):F0} | {Median(corkLoad[(name, "releases")]):F1} |");
+                var bareRate = Median(corkLoad[(mix + "bare Kestrel", "rps")]);
+                foreach (var (name, _, _) in corkLoadModes)
+                {
+                    var key = mix + name;
+                    report.AppendLine(inv, $"| {mix} | {name} | {Median(corkLoad[(key, "rps")]):F0} | {Median(corkLoad[(key, "rps")]) / bareRate:F2} | {Median(corkLoad[(key, "p99")]):F1} | {Median(corkLoad[(key, "gen0")]):F0} | {Median(corkLoad[(key, "gen1")]):F0} | {Median(corkLoad[(key, "bound")]):F1} | {Median(corkLoad[(key, "abort")]):F0} |");
+                }
             }
 
             report.AppendLine().AppendLine("### A prompt before a request-body read").AppendLine();

@@ -9,12 +9,12 @@ namespace TcpTuning.Benchmarks;
 /// </summary>
 internal static class QuickCompare
 {
-    /// <param name="args"><c>PATH [--runs N] [--connections N] [--pipelined | --mixed] [--cork] [--seconds N]</c>.</param>
+    /// <param name="args"><c>PATH [--runs N] [--connections N] [--pipelined | --mixed | --steady] [--cork] [--seconds N]</c>.</param>
     public static async Task<int> RunAsync(string[] args)
     {
         if (args.Length == 0)
         {
-            Console.Error.WriteLine("usage: compare PATH [--runs N] [--connections N] [--pipelined | --mixed] [--cork] [--seconds N]");
+            Console.Error.WriteLine("usage: compare PATH [--runs N] [--connections N] [--pipelined | --mixed | --steady] [--cork] [--seconds N]");
             return 2;
         }
 
@@ -24,6 +24,7 @@ internal static class QuickCompare
         var seconds = IntArgument(args, "--seconds", 3);
         var script = args.Contains("--pipelined") ? Path.Combine(AppContext.BaseDirectory, "pipeline.lua")
             : args.Contains("--mixed") ? Path.Combine(AppContext.BaseDirectory, "mixed.lua")
+            : args.Contains("--steady") ? Path.Combine(AppContext.BaseDirectory, "mixed-steady.lua")
             : null;
         var wrk = Wrk.Find();
         if (wrk is null)
@@ -90,7 +91,11 @@ internal static class QuickCompare
                 if (run > 0)
                 {
                     // The two server processes' counters: what this run added (the other configurations of a process idle meanwhile).
-                    Console.WriteLine($"{name,-46} {result.RequestsPerSecond,10:F0} req/s {cpuPerRequest,8:F2} us CPU per request  p99 {result.P99Ms,7:F1} ms  gen0 {after.Gen0 - before.Gen0} gen1 {after.Gen1 - before.Gen1} gen2 {after.Gen2 - before.Gen2}  corked {after.Corks - before.Corks} released at the bound {after.SafetyReleases - before.SafetyReleases}  fds {before.FileDescriptors}->{after.FileDescriptors}");
+                    Console.WriteLine($"{name,-46} {result.RequestsPerSecond,10:F0} req/s {cpuPerRequest,8:F2} us CPU per request  p99 {result.P99Ms,7:F1} ms  gen0 {after.Gen0 - before.Gen0} gen1 {after.Gen1 - before.Gen1} gen2 {after.Gen2 - before.Gen2}  corked {after.Corks - before.Corks} released at the bound {after.BoundReleases - before.BoundReleases} at an abort {after.AbortReleases - before.AbortReleases}  fds {before.FileDescriptors}->{after.FileDescriptors}  {(after.AllocatedBytes - before.AllocatedBytes) / Math.Max(1, result.Requests),6} B allocated per request");
+                    if (Environment.GetEnvironmentVariable("TCPTUNING_SAMPLE_ALLOCATIONS") == "1")
+                    {
+                        Console.Write(await server.AllocationsAsync());
+                    }
                 }
             }
         }

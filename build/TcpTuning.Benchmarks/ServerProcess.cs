@@ -68,8 +68,11 @@ internal sealed class ServerProcess : IAsyncDisposable
     public async Task<ServerStats> StatsAsync()
     {
         var values = (await s_client.GetStringAsync(new Uri(Addresses[0], "/__stats"))).Split(' ').Select(v => long.Parse(v, CultureInfo.InvariantCulture)).ToArray();
-        return new ServerStats(values[0], values[1], values[2], values[3], values[4], values[5]);
+        return new ServerStats(values[0], values[1], values[2], values[3], values[4], values[5], values[6], values[7]);
     }
+
+    /// <summary>The server's sampled allocations by type since the last call (with TCPTUNING_SAMPLE_ALLOCATIONS=1).</summary>
+    public Task<string> AllocationsAsync() => s_client.GetStringAsync(new Uri(Addresses[0], "/__allocations"));
 
     /// <summary>Connection samples recorded since the last call.</summary>
     public async Task<List<ConnectionSample>> TakeConnectionsAsync()
@@ -93,4 +96,4 @@ internal sealed class ServerProcess : IAsyncDisposable
 }
 
 /// <summary>A server process's counters at one moment.</summary>
-internal sealed record ServerStats(long Gen0, long Gen1, long Gen2, long Corks, long SafetyReleases, long FileDescriptors);
+internal sealed record ServerStats(long Gen0, long Gen1, long Gen2, long Corks, long BoundReleases, long FileDescriptors, long AbortReleases, long AllocatedBytes);

@@ -83,7 +83,7 @@ internal sealed class TcpConnectionTuner
                 // Kestrel's own block pool: renting from it allocates nothing (MemoryPool<byte>.Shared allocates an owner
                 // per block, and held blocks outlive a gen0 collection).
                 var pool = connection.Features.Get<IMemoryPoolFeature>()?.MemoryPool;
-                cork = new CorkingSendPump(socket, output, _maxWriteBufferSize, HoldBound.Effective(profile.ResponseFlush.MaxFlushDelay), _metrics, _corkReleaser, _timeProvider, quickAck, pool);
+                cork = new CorkingSendPump(socket, output, _maxWriteBufferSize, HoldBound.Effective(profile.ResponseFlush.MaxFlushDelay), _metrics, _corkReleaser, _timeProvider, quickAck, pool, profile.EndpointName);
                 output = cork.Output;
             }
             else if (quickAck is not null)

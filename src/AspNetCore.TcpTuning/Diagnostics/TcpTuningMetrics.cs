@@ -12,8 +12,8 @@ internal sealed class TcpTuningMetrics
     private readonly Counter<long> _connectionsTuned;
     private readonly Counter<long> _socketOptionErrors;
     private readonly Counter<long> _quickAckRearms;
-    private readonly Counter<long> _corkSafetyReleases;
-    private readonly Counter<long> _corks;
+    private readonly Counter<long> _corkHolds;
+    private readonly Counter<long> _corkReleases;
 
     public TcpTuningMetrics(IMeterFactory meterFactory)
     {
@@ -24,10 +24,10 @@ internal sealed class TcpTuningMetrics
             "tcp_tuning.socket_option.errors", unit: "{error}", description: "setsockopt calls that failed, by option and error.");
         _quickAckRearms = meter.CreateCounter<long>(
             "tcp_tuning.quickack.rearms", unit: "{call}", description: "TCP_QUICKACK re-arms issued to avoid a delayed-ACK stall.");
-        _corks = meter.CreateCounter<long>(
-            "tcp_tuning.cork.corks", unit: "{cork}", description: "Messages whose partial segments the send side held back for more bytes or the message's end.");
-        _corkSafetyReleases = meter.CreateCounter<long>(
-            "tcp_tuning.cork.safety_releases", unit: "{release}", description: "Held partial segments sent by the safety net because no message end was marked in time.");
+        _corkHolds = meter.CreateCounter<long>(
+            "tcp_tuning.cork.hold", unit: "{message}", description: "Messages whose partial segments the send side held back for more bytes or the message's end.");
+        _corkReleases = meter.CreateCounter<long>(
+            "tcp_tuning.cork.release", unit: "{release}", description: "Held bytes the send side sent before their message's end: at the hold bound (reason 'bound'), or because the connection was aborted (reason 'abort').");
     }
 
     public void ConnectionTuned(string? endpointName)
@@ -58,34 +58,40 @@ internal sealed class TcpTuningMetrics
         }
     }
 
-    public void Corked()
+    public void CorkHeld(string? endpointName)
     {
-        if (_corks.Enabled)
+        if (_corkHolds.Enabled)
         {
-            CorkedCore();
+            CorkHeldCore(endpointName);
         }
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void CorkedCore() => _corks.Add(1);
+    private void CorkHeldCore(string? endpointName) => _corkHolds.Add(1, EndpointTag(endpointName));
 
-    public void CorkSafetyReleased()
+    /// <param name="endpointName">The connection's endpoint.</param>
+    /// <param name="reason"><c>bound</c> or <c>abort</c>.</param>
+    public void CorkReleased(string? endpointName, string reason)
     {
-        if (_corkSafetyReleases.Enabled)
+        if (_corkReleases.Enabled)
         {
-            CorkSafetyReleasedCore();
+            CorkReleasedCore(endpointName, reason);
         }
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void CorkSafetyReleasedCore() => _corkSafetyReleases.Add(1);
+    private void CorkReleasedCore(string? endpointName, string reason)
+        => _corkReleases.Add(1, EndpointTag(endpointName), new KeyValuePair<string, object?>("tcp_tuning.cork.release.reason", reason));
+
+    private static KeyValuePair<string, object?> EndpointTag(string? endpointName)
+        => new("tcp_tuning.endpoint", endpointName ?? "(defaults)");
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void QuickAckRearmedCore() => _quickAckRearms.Add(1);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void ConnectionTunedCore(string? endpointName)
-        => _connectionsTuned.Add(1, new KeyValuePair<string, object?>("tcp_tuning.endpoint", endpointName ?? "(defaults)"));
+        => _connectionsTuned.Add(1, EndpointTag(endpointName));
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void SocketOptionFailedCore(string option, string error)

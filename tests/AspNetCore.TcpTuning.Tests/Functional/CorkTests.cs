@@ -52,7 +52,7 @@ public sealed class CorkTests
         var bare = await SegmentsAsync(server.AddressOn(BareHost), "/pieces?n=64&delayMs=1");
         using var metrics = MetricsOf(server);
         var cork = await SegmentsAsync(server.AddressOn(LongBoundCorkHost), "/pieces?n=64&delayMs=1");
-        var safetyReleases = metrics["tcp_tuning.cork.safety_releases"];
+        var safetyReleases = metrics["tcp_tuning.cork.release"];
 
         Assert.True(bare.Segments > 10, $"bare: {bare.Segments} segments for {bare.Bytes} bytes; the control should show partial segments");
         // The minimum: only the send with the message's end carries a partial segment. The writes come 1 ms apart for
@@ -75,7 +75,7 @@ public sealed class CorkTests
         // counted from the last write instead (as the safety net once was), a producer this steady was never released.
         var cork = await SegmentsAsync(server.AddressOn(CorkHost), "/pieces?n=64&delayMs=1");
 
-        Assert.True(metrics["tcp_tuning.cork.safety_releases"] >= 5, $"{metrics["tcp_tuning.cork.safety_releases"]} releases at the bound over {cork.Segments} segments");
+        Assert.True(metrics["tcp_tuning.cork.release"] >= 5, $"{metrics["tcp_tuning.cork.release"]} releases at the bound over {cork.Segments} segments");
     }
 
     [LinuxFact]
@@ -88,13 +88,13 @@ public sealed class CorkTests
         var bare = await SegmentsAsync(server.AddressOn(BareHost), "/pieces?n=1", requests: 20);
         using var metrics = MetricsOf(server);
         var cork = await SegmentsAsync(server.AddressOn(CorkHost), "/pieces?n=1", requests: 20);
-        var safetyReleases = metrics["tcp_tuning.cork.safety_releases"];
+        var safetyReleases = metrics["tcp_tuning.cork.release"];
 
         Assert.True(bare.Segments > 20, $"bare: {bare.Segments} segments for 20 responses; the control should send body and terminator apart");
         // One segment each, exactly. (Before the pump's reset and abort handling, its block pool and the bound counted
         // from the start of a hold, about one run in forty sent one response unheld; 100 runs since have not.) Without
         // the pump this endpoint sends as bare does (40 here).
-        Assert.True(cork.Segments <= 20, $"cork: {cork.Segments} segments for 20 responses, {safetyReleases} safety releases, {metrics["tcp_tuning.cork.corks"]} corks");
+        Assert.True(cork.Segments <= 20, $"cork: {cork.Segments} segments for 20 responses, {safetyReleases} safety releases, {metrics["tcp_tuning.cork.hold"]} corks");
     }
 
     [LinuxFact]
@@ -119,7 +119,7 @@ public sealed class CorkTests
         // (A gap over 10 ms between two writes may let the safety net release mid-response; OneSendMessages_NeverCorked
         // and the end-of-message marking keep the end itself honest.)
         Assert.True(secondEnded - firstEnded > TimeSpan.FromMilliseconds(300), $"first response ended at {firstEnded.TotalMilliseconds} ms, second at {secondEnded.TotalMilliseconds} ms");
-        Assert.True(metrics["tcp_tuning.cork.corks"] >= 1);
+        Assert.True(metrics["tcp_tuning.cork.hold"] >= 1);
     }
 
     [LinuxFact]
@@ -133,7 +133,7 @@ public sealed class CorkTests
         // The handler writes two pieces, then waits 1 s: the second is held (less than a segment, no end marked);
         // the safety net sends it within milliseconds, not when the handler returns.
         await ReceiveUntilAsync(socket, "second", TimeSpan.FromMilliseconds(150));
-        Assert.True(metrics["tcp_tuning.cork.safety_releases"] >= 1);
+        Assert.True(metrics["tcp_tuning.cork.release"] >= 1);
     }
 
     // Not on CorkBoundary: its writes are due at once (MaxFlushDelay zero), and a flush that is due pushes its bytes
@@ -156,9 +156,9 @@ public sealed class CorkTests
             using var metrics = MetricsOf(server);
             using var socket = await SendGetAsync(server, host, "/complete-then-wait");
             await ReceiveUntilAsync(socket, "END", TimeSpan.FromMilliseconds(250));
-            if (metrics["tcp_tuning.cork.corks"] >= 1)
+            if (metrics["tcp_tuning.cork.hold"] >= 1)
             {
-                Assert.Equal(0, metrics["tcp_tuning.cork.safety_releases"]);
+                Assert.Equal(0, metrics["tcp_tuning.cork.release"]);
                 return;
             }
         }
@@ -202,7 +202,7 @@ public sealed class CorkTests
             await ReceiveUntilAsync(socket, $"piece {i}", TimeSpan.FromSeconds(5), received);
         }
 
-        Assert.Equal(0, metrics["tcp_tuning.cork.safety_releases"]);
+        Assert.Equal(0, metrics["tcp_tuning.cork.release"]);
     }
 
     [LinuxTheory]
@@ -226,7 +226,7 @@ public sealed class CorkTests
         await socket.SendAsync("hello"u8.ToArray());
         await ReceiveUntilAsync(socket, "got 5", TimeSpan.FromSeconds(5), received);
 
-        Assert.Equal(0, metrics["tcp_tuning.cork.safety_releases"]);
+        Assert.Equal(0, metrics["tcp_tuning.cork.release"]);
     }
 
     [LinuxTheory]
@@ -250,7 +250,7 @@ public sealed class CorkTests
             Assert.Equal("", await reader.ReadLineAsync(timeout.Token));
         }
 
-        Assert.Equal(0, metrics["tcp_tuning.cork.safety_releases"]);
+        Assert.Equal(0, metrics["tcp_tuning.cork.release"]);
     }
 
     [LinuxTheory]
