@@ -6,145 +6,241 @@ namespace AspNetCore.TcpTuning.Http;
 /// <summary>
 /// Response bytes the app wrote that Kestrel has not seen yet: an ended part (writes that ended, which Kestrel would
 /// already have flushed) followed by a tail (bytes advanced since the last flush, which Kestrel would still buffer).
-/// They reach Kestrel as one counted write, so its data-rate accounting sees them as it sees the app's own writes.
 /// </summary>
+/// <remarks>
+/// The bytes lie in blocks from Kestrel's own memory pool, handed out as Kestrel's pipe hands them out: the rest of the
+/// current 4 KiB block, or a new one (larger requests are rented from the shared array pool, as the pipe rents them).
+/// So an app that fills what it is given advances in the same sizes as without the policy (which bytes precede a
+/// failing Advance depends on it), and holding a response costs the memory Kestrel's pipe would spend buffering it:
+/// pooled blocks that go back at each hand-over, not arrays grown per response that outlive a gen0 collection.
+/// </remarks>
 internal sealed class HoldBuffer
 {
-    // Kept between responses up to this size; larger arrays go back to the pool when the response ends.
-    private const int RetainedSize = 4096;
-
-    // Memory is handed out in runs shaped like Kestrel's pipe blocks, so an app that fills what it is given advances
-    // in the same sizes as without the policy (which bytes precede a failing Advance depends on it).
+    // Blocks when no pool is given (a server other than Kestrel, a unit test): the size Kestrel's pool hands out.
     private const int BlockSize = 4096;
 
-    private byte[] _array = [];
-    private int _start;
-    private int _ended;
-    private int _count;
-    private int _blockEnd;
+    private readonly List<Block> _blocks = [];
+    private MemoryPool<byte>? _pool;
+    private int _start;  // bytes of the first block already handed over
+    private int _length; // bytes held
+    private int _ended;  // of which ended
 
     /// <summary>Bytes held in all.</summary>
-    public int Length => _count - _start;
+    public int Length => _length;
 
     /// <summary>The ended part.</summary>
-    public ReadOnlyMemory<byte> Ended => _array.AsMemory(_start, _ended - _start);
+    public Pieces Ended => new(this, 0, _ended);
 
     /// <summary>The tail: advanced, not yet ended by a flush.</summary>
-    public ReadOnlyMemory<byte> Tail => _array.AsMemory(_ended, _count - _ended);
+    public Pieces Tail => new(this, _ended, _length - _ended);
 
     /// <summary>Everything held, ended part first.</summary>
-    public ReadOnlyMemory<byte> All => _array.AsMemory(_start, _count - _start);
+    public Pieces All => new(this, 0, _length);
 
-    /// <summary>
-    /// Room for at least <paramref name="sizeHint"/> bytes (at least one) after what is held: the rest of the current
-    /// block, or a new one (4 KiB, or the hint rounded up to a power of two, as Kestrel's pipe rents).
-    /// </summary>
+    /// <summary>Where new blocks come from for the response that begins (Kestrel's pool, or null for the array pool).</summary>
+    public void UsePool(MemoryPool<byte>? pool) => _pool = pool;
+
+    /// <summary>Room for at least <paramref name="sizeHint"/> bytes (at least one) after what is held.</summary>
     public Memory<byte> GetMemory(int sizeHint)
     {
         var needed = Math.Max(sizeHint, 1);
-        if (_blockEnd - _count < needed)
+        if (_blocks.Count > 0)
         {
-            var block = needed <= BlockSize ? BlockSize : (int)BitOperations.RoundUpToPowerOf2((uint)needed);
-            if (_array.Length - _count < block)
+            var last = _blocks[^1];
+            if (last.Memory.Length - last.Written >= needed)
             {
-                Grow(block);
+                return last.Memory[last.Written..];
             }
-
-            _blockEnd = _count + block;
         }
 
-        return _array.AsMemory(_count, _blockEnd - _count);
+        _blocks.Add(Rent(needed));
+        return _blocks[^1].Memory;
     }
 
     /// <summary>The app wrote <paramref name="bytes"/> into the memory last handed out.</summary>
     public void Advance(int bytes)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(bytes);
-        if (bytes > _blockEnd - _count)
+        if (bytes == 0)
+        {
+            return;
+        }
+
+        var last = _blocks.Count > 0 ? _blocks[^1] : default;
+        if (bytes > last.Memory.Length - last.Written)
         {
             throw new ArgumentOutOfRangeException(nameof(bytes), "Can't advance past buffer size.");
         }
 
-        _count += bytes;
+        last.Written += bytes;
+        _blocks[^1] = last;
+        _length += bytes;
     }
 
     /// <summary>The first <paramref name="bytes"/> the app wrote into the memory last handed out, not yet advanced.</summary>
-    public ReadOnlySpan<byte> Unadvanced(int bytes) => _array.AsSpan(_count, bytes);
+    public ReadOnlySpan<byte> Unadvanced(int bytes)
+    {
+        var last = _blocks[^1];
+        return last.Memory.Span.Slice(last.Written, bytes);
+    }
 
     /// <summary>Copies <paramref name="source"/> after what is held.</summary>
     public void Append(ReadOnlySpan<byte> source)
     {
-        source.CopyTo(GetMemory(source.Length).Span);
-        _count += source.Length;
+        while (!source.IsEmpty)
+        {
+            var span = GetMemory(1).Span;
+            var count = Math.Min(span.Length, source.Length);
+            source[..count].CopyTo(span);
+            Advance(count);
+            source = source[count..];
+        }
     }
 
     /// <summary>The tail becomes part of the ended bytes; returns how many bytes that added.</summary>
     public int EndWrite()
     {
-        var added = _count - _ended;
-        _ended = _count;
+        var added = _length - _ended;
+        _ended = _length;
         return added;
     }
 
     /// <summary>
     /// The ended part was handed to Kestrel. <paramref name="memoryOutstanding"/>: the app still writes into memory
-    /// handed out after the tail, so nothing may move until it advances.
+    /// handed out after the tail, so the last block stays.
     /// </summary>
-    public void ConsumeEnded(bool memoryOutstanding)
-    {
-        _start = _ended;
-        Compact(memoryOutstanding);
-    }
+    public void ConsumeEnded(bool memoryOutstanding) => Consume(_ended, memoryOutstanding);
 
     /// <summary>Everything was handed to Kestrel.</summary>
-    public void ConsumeAll(bool memoryOutstanding)
-    {
-        _start = _ended = _count;
-        Compact(memoryOutstanding);
-    }
+    public void ConsumeAll(bool memoryOutstanding) => Consume(_length, memoryOutstanding);
 
-    /// <summary>Forgets what is held (the response is over) and lets a large array go.</summary>
+    /// <summary>Forgets what is held (the response is over) and returns every block.</summary>
     public void Clear()
     {
-        _start = _ended = _count = _blockEnd = 0;
-        if (_array.Length > RetainedSize)
+        foreach (var block in _blocks)
         {
-            ArrayPool<byte>.Shared.Return(_array);
-            _array = [];
+            Return(block);
+        }
+
+        _blocks.Clear();
+        _start = _length = _ended = 0;
+    }
+
+    private void Consume(int bytes, bool memoryOutstanding)
+    {
+        _length -= bytes;
+        _ended -= bytes;
+        var offset = _start + bytes;
+        var done = 0;
+        while (done < _blocks.Count && offset >= _blocks[done].Written)
+        {
+            var isLast = done == _blocks.Count - 1;
+            if (isLast && (memoryOutstanding || _blocks[done].Written < _blocks[done].Memory.Length))
+            {
+                // The block still being written stays, as in Kestrel's pipe: the next write goes after its bytes.
+                break;
+            }
+
+            offset -= _blocks[done].Written;
+            Return(_blocks[done]);
+            done++;
+        }
+
+        _blocks.RemoveRange(0, done);
+        _start = _blocks.Count > 0 ? offset : 0;
+    }
+
+    private Block Rent(int needed)
+    {
+        var size = needed <= BlockSize ? BlockSize : (int)BitOperations.RoundUpToPowerOf2((uint)needed);
+        if (_pool is { } pool && size <= pool.MaxBufferSize)
+        {
+            var owner = pool.Rent(size);
+            return new Block { Owner = owner, Memory = owner.Memory };
+        }
+
+        var array = ArrayPool<byte>.Shared.Rent(size);
+        return new Block { Array = array, Memory = array };
+    }
+
+    private static void Return(Block block)
+    {
+        if (block.Owner is { } owner)
+        {
+            owner.Dispose();
+        }
+        else if (block.Array is { } array)
+        {
+            ArrayPool<byte>.Shared.Return(array);
         }
     }
 
-    private void Compact(bool memoryOutstanding)
+    private struct Block
     {
-        if (_start == _count && !memoryOutstanding)
-        {
-            _start = _ended = _count = _blockEnd = 0;
-        }
+        public IMemoryOwner<byte>? Owner;
+        public byte[]? Array;
+        public Memory<byte> Memory;
+        public int Written;
     }
 
-    private void Grow(int needed)
+    /// <summary>A run of held bytes, as the pieces of the blocks it spans.</summary>
+    public readonly struct Pieces
     {
-        // Memory handed out before is abandoned by asking again (the PipeWriter contract), so the held bytes may move.
-        var length = _count - _start;
-        if (_array.Length - length >= needed)
+        private readonly HoldBuffer _buffer;
+        private readonly int _offset;
+
+        internal Pieces(HoldBuffer buffer, int offset, int length)
         {
-            _array.AsSpan(_start, length).CopyTo(_array);
-            _ended -= _start;
-            _count = length;
-            _start = 0;
-            return;
+            _buffer = buffer;
+            _offset = offset;
+            Length = length;
         }
 
-        var next = ArrayPool<byte>.Shared.Rent(Math.Max(length + needed, Math.Max(RetainedSize, _array.Length * 2)));
-        _array.AsSpan(_start, length).CopyTo(next);
-        if (_array.Length > 0)
-        {
-            ArrayPool<byte>.Shared.Return(_array);
-        }
+        public int Length { get; }
 
-        _ended -= _start;
-        _count = length;
-        _start = 0;
-        _array = next;
+        public bool IsEmpty => Length == 0;
+
+        public Enumerator GetEnumerator() => new(_buffer, _buffer._start + _offset, Length);
+
+        /// <summary>Walks the blocks from a byte offset into the first one.</summary>
+        public struct Enumerator
+        {
+            private readonly List<Block> _blocks;
+            private int _index;
+            private int _skip;
+            private int _remaining;
+
+            internal Enumerator(HoldBuffer buffer, int skip, int length)
+            {
+                _blocks = buffer._blocks;
+                _index = -1;
+                _skip = skip;
+                _remaining = length;
+                Current = default;
+            }
+
+            public ReadOnlyMemory<byte> Current { get; private set; }
+
+            public bool MoveNext()
+            {
+                while (_remaining > 0 && ++_index < _blocks.Count)
+                {
+                    var block = _blocks[_index];
+                    if (_skip >= block.Written)
+                    {
+                        _skip -= block.Written;
+                        continue;
+                    }
+
+                    var count = Math.Min(block.Written - _skip, _remaining);
+                    Current = block.Memory.Slice(_skip, count);
+                    _skip = 0;
+                    _remaining -= count;
+                    return true;
+                }
+
+                return false;
+            }
+        }
     }
 }

@@ -1,7 +1,9 @@
+using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
 using System.IO.Pipelines;
 using AspNetCore.TcpTuning.Configuration;
 using AspNetCore.TcpTuning.Connection;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -49,6 +51,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
     private bool _registered;
     private bool _watched;
     private int _synchronousThreadId;
+    private bool _poolResolved;
 
     public MessageBoundaryPipeWriter(TimeProvider timeProvider, HeldResponseSweeper sweeper)
     {
@@ -97,6 +100,13 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
         _watched = false;
         _originalLifetime = null;
         _buffer.Clear();
+        if (!_poolResolved)
+        {
+            // Kestrel's block pool, reached through the connection's features (once: the writer is the connection's).
+            _poolResolved = true;
+            _buffer.UsePool(context.Features.Get<IMemoryPoolFeature>()?.MemoryPool);
+        }
+
         _policy.Reset(settings.FlushThreshold, DeadlineSweeper<MessageBoundaryPipeWriter>.ToTimestampTicks(_timeProvider, HoldBound.Effective(settings.MaxFlushDelay)), settings.HonorExplicitFlush);
     }
 
@@ -315,7 +325,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
             {
                 // The ended part stays counted as held (a failure must still flush it); the tail joins Kestrel's bytes.
                 _kestrelBytes += _buffer.Tail.Length;
-                CommitToKestrel(_buffer.All.Span);
+                CommitToKestrel(_buffer.All);
                 _buffer.ConsumeAll(_memoryOutstanding);
             }
         }
@@ -481,7 +491,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
             {
                 if (HttpMessageFraming.IsHttp1Chunked(_context))
                 {
-                    CommitToKestrel(_buffer.All.Span);
+                    CommitToKestrel(_buffer.All);
                     _buffer.ConsumeAll(memoryOutstanding: false);
                 }
                 else
@@ -829,7 +839,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
             return _inner.Writer.FlushAsync(cancellationToken);
         }
 
-        var flush = _inner.Writer.WriteAsync(ended, cancellationToken);
+        var flush = WriteToKestrel(ended, cancellationToken);
         _buffer.ConsumeEnded(_memoryOutstanding);
         return flush;
     }
@@ -845,7 +855,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
             return kestrelHolds ? _inner.Writer.FlushAsync(cancellationToken) : default;
         }
 
-        var flush = _inner.Writer.WriteAsync(_buffer.All, cancellationToken);
+        var flush = WriteToKestrel(_buffer.All, cancellationToken);
         _buffer.ConsumeAll(_memoryOutstanding);
         return flush;
     }
@@ -885,7 +895,7 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
         var tail = _buffer.Tail;
         if (!tail.IsEmpty)
         {
-            CommitToKestrel(tail.Span);
+            CommitToKestrel(tail);
             _kestrelBytes += tail.Length;
         }
 
@@ -908,10 +918,49 @@ internal sealed class MessageBoundaryPipeWriter : PipeWriter, IDisposable
             _cork?.Push();
         }
 
-        CommitToKestrel(_buffer.All.Span);
+        CommitToKestrel(_buffer.All);
         _buffer.ConsumeAll(_memoryOutstanding);
         OnHandedOver();
         return flush ? _inner.Writer.FlushAsync() : default;
+    }
+
+    // Hands held bytes to Kestrel as one counted write and flush. Kestrel times a flush by the bytes it counted, and it
+    // counts written bytes, not advanced ones: a run across blocks is copied into one rented array for the write
+    // (Kestrel copies it before WriteAsync returns, so the array goes back at once). Under _sync.
+    private ValueTask<FlushResult> WriteToKestrel(HoldBuffer.Pieces pieces, CancellationToken cancellationToken)
+    {
+        var enumerator = pieces.GetEnumerator();
+        enumerator.MoveNext();
+        if (enumerator.Current.Length == pieces.Length)
+        {
+            return _inner.Writer.WriteAsync(enumerator.Current, cancellationToken);
+        }
+
+        var array = ArrayPool<byte>.Shared.Rent(pieces.Length);
+        try
+        {
+            var copied = 0;
+            foreach (var piece in pieces)
+            {
+                piece.Span.CopyTo(array.AsSpan(copied));
+                copied += piece.Length;
+            }
+
+            return _inner.Writer.WriteAsync(array.AsMemory(0, copied), cancellationToken);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(array);
+        }
+    }
+
+    // Copies held bytes into Kestrel's buffer without flushing. Under _sync.
+    private void CommitToKestrel(HoldBuffer.Pieces pieces)
+    {
+        foreach (var piece in pieces)
+        {
+            CommitToKestrel(piece.Span);
+        }
     }
 
     // Copies bytes into Kestrel's buffer without flushing, each piece as one chunk where Kestrel chunks. Under _sync.

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using AspNetCore.TcpTuning.Http;
 
@@ -85,6 +86,50 @@ public sealed class HoldBufferTests
         Assert.Equal("d", Text(buffer.All));
     }
 
+    [Fact]
+    public void Blocks_ComeFromThePool_AndGoBackOnceHandedOver()
+    {
+        var pool = new CountingPool();
+        var buffer = new HoldBuffer();
+        buffer.UsePool(pool);
+        var text = new string('y', 10_000);
+        buffer.Append(Encoding.ASCII.GetBytes(text));
+        buffer.EndWrite();
+
+        Assert.Equal(3, pool.Rented);
+        Assert.Equal(text, Text(buffer.Ended));
+        var pieces = 0;
+        foreach (var piece in buffer.Ended)
+        {
+            pieces++;
+        }
+
+        Assert.Equal(3, pieces);
+
+        // The block still being written stays for the next write, as in Kestrel's pipe; the full ones go back.
+        buffer.ConsumeEnded(memoryOutstanding: false);
+        Assert.Equal(1, pool.Outstanding);
+        buffer.Append("z"u8);
+        Assert.Equal(3, pool.Rented);
+        Assert.Equal("z", Text(buffer.All));
+
+        buffer.Clear();
+        Assert.Equal(0, pool.Outstanding);
+    }
+
+    [Fact]
+    public void LargeRequest_BeyondThePoolsBlocks_IsRentedFromTheArrayPool()
+    {
+        var pool = new CountingPool();
+        var buffer = new HoldBuffer();
+        buffer.UsePool(pool);
+
+        Assert.Equal(8192, buffer.GetMemory(5000).Length);
+        buffer.Advance(5000);
+        Assert.Equal(0, pool.Rented);
+        buffer.Clear();
+    }
+
     private static void Write(HoldBuffer buffer, string text)
     {
         var bytes = Encoding.ASCII.GetBytes(text);
@@ -92,5 +137,43 @@ public sealed class HoldBufferTests
         buffer.Advance(bytes.Length);
     }
 
-    private static string Text(ReadOnlyMemory<byte> bytes) => Encoding.ASCII.GetString(bytes.Span);
+    private static string Text(HoldBuffer.Pieces pieces)
+    {
+        var text = new StringBuilder();
+        foreach (var piece in pieces)
+        {
+            text.Append(Encoding.ASCII.GetString(piece.Span));
+        }
+
+        return text.ToString();
+    }
+
+    // A pool that counts what is out, with blocks of Kestrel's size.
+    private sealed class CountingPool : MemoryPool<byte>
+    {
+        public int Rented { get; private set; }
+
+        public int Outstanding { get; private set; }
+
+        public override int MaxBufferSize => 4096;
+
+        public override IMemoryOwner<byte> Rent(int minBufferSize = -1)
+        {
+            Assert.InRange(minBufferSize, -1, MaxBufferSize);
+            Rented++;
+            Outstanding++;
+            return new Owner(this);
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+        }
+
+        private sealed class Owner(CountingPool pool) : IMemoryOwner<byte>
+        {
+            public Memory<byte> Memory { get; } = new byte[4096];
+
+            public void Dispose() => pool.Outstanding--;
+        }
+    }
 }
