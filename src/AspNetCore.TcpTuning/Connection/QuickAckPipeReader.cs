@@ -1,19 +1,28 @@
-using System.Buffers;
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
+using System.Threading.Tasks.Sources;
 
 namespace AspNetCore.TcpTuning.Connection;
 
 /// <summary>The connection's input, reporting reads and how far the reader examined to <see cref="QuickAckController"/>.</summary>
-internal sealed class QuickAckPipeReader : PipeReader
+/// <remarks>
+/// A pipe has one read outstanding at a time, so a read that waits completes through this reader itself, reused (an
+/// async method would allocate its state machine on every request that waits for its bytes, as keep-alive ones do).
+/// </remarks>
+internal sealed class QuickAckPipeReader : PipeReader, IValueTaskSource<ReadResult>
 {
     private readonly PipeReader _inner;
     private readonly QuickAckController _controller;
+    private readonly Action _onInnerCompleted;
+    private ManualResetValueTaskSourceCore<ReadResult> _source;
+    private ConfiguredValueTaskAwaitable<ReadResult>.ConfiguredValueTaskAwaiter _pending;
     private SequencePosition _bufferEnd;
 
     public QuickAckPipeReader(PipeReader inner, QuickAckController controller)
     {
         _inner = inner;
         _controller = controller;
+        _onInnerCompleted = OnInnerCompleted;
     }
 
     public override ValueTask<ReadResult> ReadAsync(CancellationToken cancellationToken = default)
@@ -25,7 +34,34 @@ internal sealed class QuickAckPipeReader : PipeReader
             return new ValueTask<ReadResult>(OnRead(read.Result));
         }
 
-        return AwaitRead(read);
+        _source.Reset();
+        _pending = read.ConfigureAwait(false).GetAwaiter();
+        _pending.UnsafeOnCompleted(_onInnerCompleted);
+        return new ValueTask<ReadResult>(this, _source.Version);
+    }
+
+    /// <inheritdoc />
+    ReadResult IValueTaskSource<ReadResult>.GetResult(short token) => _source.GetResult(token);
+
+    /// <inheritdoc />
+    ValueTaskSourceStatus IValueTaskSource<ReadResult>.GetStatus(short token) => _source.GetStatus(token);
+
+    /// <inheritdoc />
+    void IValueTaskSource<ReadResult>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
+        => _source.OnCompleted(continuation, state, token, flags);
+
+    private void OnInnerCompleted()
+    {
+        var pending = _pending;
+        _pending = default;
+        try
+        {
+            _source.SetResult(OnRead(pending.GetResult()));
+        }
+        catch (Exception ex)
+        {
+            _source.SetException(ex);
+        }
     }
 
     public override bool TryRead(out ReadResult result)
@@ -52,8 +88,6 @@ internal sealed class QuickAckPipeReader : PipeReader
     public override void Complete(Exception? exception = null) => _inner.Complete(exception);
 
     public override ValueTask CompleteAsync(Exception? exception = null) => _inner.CompleteAsync(exception);
-
-    private async ValueTask<ReadResult> AwaitRead(ValueTask<ReadResult> read) => OnRead(await read.ConfigureAwait(false));
 
     private ReadResult OnRead(ReadResult result)
     {
