@@ -43,6 +43,7 @@ public sealed class CorkFaultTests
     [InlineData(BareHost, CorkHost, false, Fault.MidRequestBody)]
     [InlineData(SecureBareHost, SecureCorkHost, true, Fault.MidRequestBody)]
     [InlineData(SecureBareHost, SecureCorkHost, true, Fault.MidHandshake)]
+    [InlineData(SecureBareHost, SecureCorkHost, true, Fault.Http2StreamsOpen)]
     public async Task ClientResets_LogsWhatBareLogs(string bareHost, string corkHost, bool tls, Fault fault)
     {
         await using var server = await TuningTestServer.StartAsync(s_settings, map: Map);
@@ -108,9 +109,42 @@ public sealed class CorkFaultTests
         Stream stream = new NetworkStream(socket, ownsSocket: false);
         if (tls)
         {
-            var ssl = new SslStream(stream, leaveInnerStreamOpen: false, (_, certificate, _, _) => certificate?.GetCertHashString() == TestCertificate.Instance.GetCertHashString());
-            await ssl.AuthenticateAsClientAsync("localhost");
+            var ssl = new SslStream(stream, leaveInnerStreamOpen: false);
+            await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+            {
+                TargetHost = "localhost",
+                ApplicationProtocols = fault == Fault.Http2StreamsOpen ? [SslApplicationProtocol.Http2] : [SslApplicationProtocol.Http11],
+                RemoteCertificateValidationCallback = (_, certificate, _, _) => certificate?.GetCertHashString() == TestCertificate.Instance.GetCertHashString(),
+            });
             stream = ssl;
+        }
+
+        if (fault == Fault.Http2StreamsOpen)
+        {
+            await using (stream)
+            {
+                Assert.Equal(SslApplicationProtocol.Http2, ((SslStream)stream).NegotiatedApplicationProtocol);
+                await stream.WriteAsync(Http2StreamsRequest());
+
+                // Some of the responses (flow control stops them at 64 KiB in all), then gone with four streams open.
+                var buffer = new byte[16384];
+                var total = 0;
+                while (total < 32 * 1024)
+                {
+                    var read = await stream.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+                    if (read == 0)
+                    {
+                        break;
+                    }
+
+                    total += read;
+                }
+
+                socket.LingerState = new LingerOption(true, 0);
+                socket.Close();
+            }
+
+            return;
         }
 
         await using (stream)
@@ -150,11 +184,30 @@ public sealed class CorkFaultTests
         }
     }
 
+    // The HTTP/2 preface, empty SETTINGS and four GETs of /big (streams 1, 3, 5, 7), headers in plain HPACK literals.
+    private static byte[] Http2StreamsRequest()
+    {
+        var bytes = new List<byte>();
+        bytes.AddRange("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8.ToArray());
+        bytes.AddRange(new byte[] { 0, 0, 0, 0x4, 0, 0, 0, 0, 0 });
+        var path = "/big?kib=4096"u8.ToArray();
+        for (var stream = 1; stream <= 7; stream += 2)
+        {
+            // :method GET, :scheme https (indexed); :path and :authority (literal, indexed name).
+            byte[] block = [0x82, 0x87, 0x04, (byte)path.Length, .. path, 0x01, 0x01, (byte)'x'];
+            bytes.AddRange(new byte[] { 0, 0, (byte)block.Length, 0x1, 0x5, 0, 0, 0, (byte)stream });
+            bytes.AddRange(block);
+        }
+
+        return [.. bytes];
+    }
+
     public enum Fault
     {
         MidResponse,
         MidRequestBody,
         MidHandshake,
+        Http2StreamsOpen,
     }
 
     private static void Map(WebApplication app)
