@@ -45,6 +45,25 @@ public readonly record struct TcpConnectionInfo
     public static bool TryRead(Socket socket, out TcpConnectionInfo info)
     {
         ArgumentNullException.ThrowIfNull(socket);
-        return TcpInfoReader.TryRead(socket, out info);
+        if (!TcpInfoReader.TryRead(socket, out var snapshot))
+        {
+            info = default;
+            return false;
+        }
+
+        info = new TcpConnectionInfo
+        {
+            SegmentsOut = snapshot.SegmentsOut,
+            SegmentsIn = snapshot.SegmentsIn,
+            DataSegmentsOut = snapshot.DataSegmentsOut,
+            DataSegmentsIn = snapshot.DataSegmentsIn,
+            BytesSent = snapshot.BytesSent,
+            BytesReceived = snapshot.BytesReceived,
+            NotSentBytes = snapshot.NotSentBytes,
+            TotalRetransmits = snapshot.TotalRetransmits,
+            SendMaximumSegmentSize = snapshot.SendMaximumSegmentSize,
+            RoundTripTime = snapshot.RoundTripTime,
+        };
+        return true;
     }
 }

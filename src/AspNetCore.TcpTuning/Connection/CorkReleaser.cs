@@ -1,3 +1,5 @@
+using AspNetCore.TcpTuning.Infrastructure;
+
 namespace AspNetCore.TcpTuning.Connection;
 
 /// <summary>

@@ -1,3 +1,5 @@
+using AspNetCore.TcpTuning.Platform;
+
 namespace AspNetCore.TcpTuning.Connection;
 
 // The hold decision: what of the available bytes leaves now, and the bound on how long the rest may wait.
@@ -86,7 +88,7 @@ internal sealed partial class CorkingSendPump
         if (_segmentSize < 0)
         {
             // Read once per message that needs it (it can shrink with the path MTU); without it nothing is held.
-            _segmentSize = TcpConnectionInfo.TryRead(_socket, out var info) ? info.SendMaximumSegmentSize : 0;
+            _segmentSize = TcpInfoReader.TryRead(_socket, out var info) ? info.SendMaximumSegmentSize : 0;
         }
 
         if (_segmentSize <= 0)

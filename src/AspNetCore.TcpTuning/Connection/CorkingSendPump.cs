@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.Sockets;
 using AspNetCore.TcpTuning.Diagnostics;
+using AspNetCore.TcpTuning.Infrastructure;
 
 namespace AspNetCore.TcpTuning.Connection;
 

@@ -1,5 +1,4 @@
 using AspNetCore.TcpTuning.Configuration;
-using AspNetCore.TcpTuning.Http;
 
 namespace AspNetCore.TcpTuning.Connection;
 
@@ -7,7 +6,8 @@ namespace AspNetCore.TcpTuning.Connection;
 internal sealed class TcpTuningConnectionFeature : ITcpTuningFeature
 {
     private readonly QuickAckController? _quickAck;
-    private ResponseFlushState? _responseFlushState;
+    // The HTTP layer's reusable per-response state, opaque here: the connection layer only keeps it between responses.
+    private object? _responseState;
 
     public TcpTuningConnectionFeature(EffectiveTcpProfile profile, IReadOnlyList<string> appliedOptions, IReadOnlyList<string> failedOptions, QuickAckController? quickAck, ITcpCorkControl? cork = null)
     {
@@ -42,8 +42,10 @@ internal sealed class TcpTuningConnectionFeature : ITcpTuningFeature
     public long QuickAckRearms => _quickAck?.Rearms ?? 0;
 
     /// <summary>Takes the HTTP layer's reusable per-response state of this connection, if it is not in use.</summary>
-    public ResponseFlushState? TakeResponseFlushState() => Interlocked.Exchange(ref _responseFlushState, null);
+    public T? TakeResponseState<T>()
+        where T : class
+        => Interlocked.Exchange(ref _responseState, null) as T;
 
     /// <summary>Gives the state back for the connection's next response.</summary>
-    public void ReturnResponseFlushState(ResponseFlushState state) => Volatile.Write(ref _responseFlushState, state);
+    public void ReturnResponseState(object state) => Volatile.Write(ref _responseState, state);
 }

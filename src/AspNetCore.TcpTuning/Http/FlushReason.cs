@@ -12,10 +12,10 @@ internal enum FlushReason
     /// <summary>The app flushed explicitly (<c>Response.Body.FlushAsync()</c>).</summary>
     Explicit,
 
-    /// <summary><see cref="ResponseFlushPolicy.FlushThreshold"/> bytes are held.</summary>
+    /// <summary><see cref="Configuration.ResponseFlushPolicy.FlushThreshold"/> bytes are held.</summary>
     Threshold,
 
-    /// <summary>The oldest held byte has waited <see cref="ResponseFlushPolicy.MaxFlushDelay"/>.</summary>
+    /// <summary>The oldest held byte has waited <see cref="Configuration.ResponseFlushPolicy.MaxFlushDelay"/>.</summary>
     Delay,
 
     /// <summary>The app reads the request body: what it wrote must reach the client before it waits for the client.</summary>

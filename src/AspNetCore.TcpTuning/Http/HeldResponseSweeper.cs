@@ -1,9 +1,10 @@
 using AspNetCore.TcpTuning.Connection;
+using AspNetCore.TcpTuning.Infrastructure;
 
 namespace AspNetCore.TcpTuning.Http;
 
 /// <summary>
-/// Flushes responses whose held bytes have waited <see cref="ResponseFlushPolicy.MaxFlushDelay"/>: one server-wide
+/// Flushes responses whose held bytes have waited <see cref="Configuration.ResponseFlushPolicy.MaxFlushDelay"/>: one server-wide
 /// timer, armed for the earliest such deadline while some response holds bytes.
 /// </summary>
 internal sealed class HeldResponseSweeper : IDisposable

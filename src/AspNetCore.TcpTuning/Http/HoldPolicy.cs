@@ -1,3 +1,5 @@
+using AspNetCore.TcpTuning.Configuration;
+
 namespace AspNetCore.TcpTuning.Http;
 
 /// <summary>

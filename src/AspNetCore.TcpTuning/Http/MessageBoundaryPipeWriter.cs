@@ -3,6 +3,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.IO.Pipelines;
 using AspNetCore.TcpTuning.Configuration;
 using AspNetCore.TcpTuning.Connection;
+using AspNetCore.TcpTuning.Infrastructure;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;

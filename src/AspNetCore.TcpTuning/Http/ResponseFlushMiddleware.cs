@@ -1,3 +1,4 @@
+using AspNetCore.TcpTuning.Configuration;
 using AspNetCore.TcpTuning.Connection;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -66,7 +67,7 @@ internal sealed class ResponseFlushMiddleware
         // Asked as "is it 1.x" rather than "is it not 2 or 3": Kestrel's HTTP/1.1 string is the constant, found by reference.
         var protocol = context.Request.Protocol;
         var reusable = connection is not null && (HttpProtocol.IsHttp11(protocol) || HttpProtocol.IsHttp10(protocol));
-        var state = (reusable ? connection!.TakeResponseFlushState() : null) ?? new ResponseFlushState(_timeProvider, _sweeper);
+        var state = (reusable ? connection!.TakeResponseState<ResponseFlushState>() : null) ?? new ResponseFlushState(_timeProvider, _sweeper);
         state.Begin(context, originalResponseBody, policy, _routes.AnyRouteOverrides, cork, reusable ? connection : null);
         var writer = state.ResponseBody.BoundaryWriter;
 

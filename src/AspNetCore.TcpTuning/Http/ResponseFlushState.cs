@@ -1,3 +1,4 @@
+using AspNetCore.TcpTuning.Configuration;
 using AspNetCore.TcpTuning.Connection;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -81,7 +82,7 @@ internal sealed class ResponseFlushState : IDisposable
         if (owner is not null)
         {
             ResponseBody.BoundaryWriter.EndWithoutFlush();
-            owner.ReturnResponseFlushState(this);
+            owner.ReturnResponseState(this);
         }
         else
         {

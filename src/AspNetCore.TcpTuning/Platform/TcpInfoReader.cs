@@ -6,9 +6,6 @@ namespace AspNetCore.TcpTuning.Platform;
 /// <summary>Reads Linux's <c>struct tcp_info</c> (include/uapi/linux/tcp.h) field by field at its fixed offsets, in native byte order.</summary>
 internal static class TcpInfoReader
 {
-    private const int IPPROTO_TCP = 6;
-    private const int TCP_INFO = 11;
-
     // Offsets in struct tcp_info; each field exists since the kernel version noted.
     private const int SndMssOffset = 16;
     private const int RttOffset = 68;
@@ -22,10 +19,10 @@ internal static class TcpInfoReader
     private const int BytesSentOffset = 200;     // 5.5
     private const int Size = 232;
 
-    public static bool TryRead(Socket socket, out TcpConnectionInfo info)
+    public static bool TryRead(Socket socket, out TcpInfoSnapshot info)
     {
         info = default;
-        if (!OperatingSystem.IsLinux())
+        if (!TcpPlatform.Current.TryGetTcpInfoOption(out var level, out var name))
         {
             return false;
         }
@@ -35,7 +32,7 @@ internal static class TcpInfoReader
         int length;
         try
         {
-            length = socket.GetRawSocketOption(IPPROTO_TCP, TCP_INFO, raw);
+            length = socket.GetRawSocketOption(level, name, raw);
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {
@@ -44,7 +41,7 @@ internal static class TcpInfoReader
 
         // Older kernels return a shorter struct: fields past its end stay zero.
         raw = raw[..length];
-        info = new TcpConnectionInfo
+        info = new TcpInfoSnapshot
         {
             SendMaximumSegmentSize = (int)U32(raw, SndMssOffset),
             RoundTripTime = TimeSpan.FromMicroseconds(U32(raw, RttOffset)),

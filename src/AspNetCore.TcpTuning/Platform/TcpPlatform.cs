@@ -15,6 +15,7 @@ internal sealed class TcpPlatform
     private const int IP_TOS = 1;
 
     private const int LinuxTcpDeferAccept = 9;
+    private const int LinuxTcpInfo = 11;
     private const int LinuxTcpQuickAck = 12;
     private const int LinuxTcpCongestion = 13;
     private const int LinuxTcpUserTimeout = 18;
@@ -85,6 +86,14 @@ internal sealed class TcpPlatform
             }
         }
 
+        return name >= 0;
+    }
+
+    /// <summary>The level and name of the option that reads the kernel's per-connection TCP statistics.</summary>
+    public bool TryGetTcpInfoOption(out int level, out int name)
+    {
+        level = IPPROTO_TCP;
+        name = Kind is TcpPlatformKind.Linux ? LinuxTcpInfo : -1;
         return name >= 0;
     }
 

@@ -1,4 +1,4 @@
-using AspNetCore.TcpTuning.Connection;
+using AspNetCore.TcpTuning.Infrastructure;
 using Microsoft.Extensions.Time.Testing;
 
 namespace AspNetCore.TcpTuning.Tests.Unit;

@@ -1,4 +1,5 @@
 using System.IO.Pipelines;
+using AspNetCore.TcpTuning.Configuration;
 using AspNetCore.TcpTuning.Http;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;

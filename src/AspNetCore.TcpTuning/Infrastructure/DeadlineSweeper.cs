@@ -1,4 +1,4 @@
-namespace AspNetCore.TcpTuning.Connection;
+namespace AspNetCore.TcpTuning.Infrastructure;
 
 /// <summary>
 /// One timer for many items that each have a deadline (a <see cref="TimeProvider"/> timestamp) and need looking at

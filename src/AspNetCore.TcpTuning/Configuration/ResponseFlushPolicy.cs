@@ -1,4 +1,4 @@
-namespace AspNetCore.TcpTuning.Http;
+namespace AspNetCore.TcpTuning.Configuration;
 
 /// <summary>An endpoint's flush settings, resolved once per bind.</summary>
 internal sealed record ResponseFlushPolicy(ResponseFlushMode Mode, int FlushThreshold, TimeSpan MaxFlushDelay, bool HonorExplicitFlush)
