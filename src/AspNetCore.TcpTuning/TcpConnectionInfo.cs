@@ -45,24 +45,27 @@ public readonly record struct TcpConnectionInfo
     public static bool TryRead(Socket socket, out TcpConnectionInfo info)
     {
         ArgumentNullException.ThrowIfNull(socket);
-        if (!TcpInfoReader.TryRead(socket, out var snapshot))
+        Span<byte> buffer = stackalloc byte[TcpInfoReader.Size];
+        var length = TcpInfoReader.TryRead(socket, buffer);
+        if (length < 0)
         {
             info = default;
             return false;
         }
 
+        ReadOnlySpan<byte> raw = buffer[..length];
         info = new TcpConnectionInfo
         {
-            SegmentsOut = snapshot.SegmentsOut,
-            SegmentsIn = snapshot.SegmentsIn,
-            DataSegmentsOut = snapshot.DataSegmentsOut,
-            DataSegmentsIn = snapshot.DataSegmentsIn,
-            BytesSent = snapshot.BytesSent,
-            BytesReceived = snapshot.BytesReceived,
-            NotSentBytes = snapshot.NotSentBytes,
-            TotalRetransmits = snapshot.TotalRetransmits,
-            SendMaximumSegmentSize = snapshot.SendMaximumSegmentSize,
-            RoundTripTime = snapshot.RoundTripTime,
+            SegmentsOut = TcpInfoReader.Read(raw, TcpInfoField.SegmentsOut),
+            SegmentsIn = TcpInfoReader.Read(raw, TcpInfoField.SegmentsIn),
+            DataSegmentsOut = TcpInfoReader.Read(raw, TcpInfoField.DataSegmentsOut),
+            DataSegmentsIn = TcpInfoReader.Read(raw, TcpInfoField.DataSegmentsIn),
+            BytesSent = TcpInfoReader.Read(raw, TcpInfoField.BytesSent),
+            BytesReceived = TcpInfoReader.Read(raw, TcpInfoField.BytesReceived),
+            NotSentBytes = TcpInfoReader.Read(raw, TcpInfoField.NotSentBytes),
+            TotalRetransmits = TcpInfoReader.Read(raw, TcpInfoField.TotalRetransmits),
+            SendMaximumSegmentSize = (int)TcpInfoReader.Read(raw, TcpInfoField.SendMaximumSegmentSize),
+            RoundTripTime = TimeSpan.FromMicroseconds(TcpInfoReader.Read(raw, TcpInfoField.RoundTripTimeMicroseconds)),
         };
         return true;
     }

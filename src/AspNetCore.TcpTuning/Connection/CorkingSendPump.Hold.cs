@@ -88,7 +88,7 @@ internal sealed partial class CorkingSendPump
         if (_segmentSize < 0)
         {
             // Read once per message that needs it (it can shrink with the path MTU); without it nothing is held.
-            _segmentSize = TcpInfoReader.TryRead(_socket, out var info) ? info.SendMaximumSegmentSize : 0;
+            _segmentSize = ReadSegmentSize();
         }
 
         if (_segmentSize <= 0)
@@ -161,5 +161,12 @@ internal sealed partial class CorkingSendPump
         {
             Volatile.Write(ref _heldSince, 0);
         }
+    }
+
+    private int ReadSegmentSize()
+    {
+        Span<byte> raw = stackalloc byte[TcpInfoReader.Size];
+        var length = TcpInfoReader.TryRead(_socket, raw);
+        return length < 0 ? 0 : (int)TcpInfoReader.Read(raw[..length], TcpInfoField.SendMaximumSegmentSize);
     }
 }

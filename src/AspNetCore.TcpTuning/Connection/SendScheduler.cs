@@ -17,7 +17,14 @@ internal sealed class SendScheduler : PipeScheduler, IThreadPoolWorkItem
     private int _running;
 
     /// <summary>One of a few shared schedulers (one per processor, at most 16, as Kestrel), handed out in turn.</summary>
-    public static SendScheduler Next() => s_schedulers[(int)((uint)Interlocked.Increment(ref s_next) % (uint)s_schedulers.Length)];
+    public static SendScheduler Next() => Next(s_schedulers, ref s_next);
+
+    /// <summary>The scheduler after the one <paramref name="next"/> last pointed at, in turn.</summary>
+    internal static SendScheduler Next(SendScheduler[] schedulers, ref int next)
+        => schedulers[(int)((uint)Interlocked.Increment(ref next) % (uint)schedulers.Length)];
+
+    /// <summary>The number of shared schedulers: one per processor, at most 16.</summary>
+    internal static int Count => s_schedulers.Length;
 
     public override void Schedule(Action<object?> action, object? state)
     {

@@ -3,60 +3,45 @@ using System.Runtime.InteropServices;
 
 namespace AspNetCore.TcpTuning.Platform;
 
-/// <summary>Reads Linux's <c>struct tcp_info</c> (include/uapi/linux/tcp.h) field by field at its fixed offsets, in native byte order.</summary>
+/// <summary>Reads the kernel's per-connection TCP statistics (Linux <c>TCP_INFO</c>) and their fields, in native byte order.</summary>
 internal static class TcpInfoReader
 {
-    // Offsets in struct tcp_info; each field exists since the kernel version noted.
-    private const int SndMssOffset = 16;
-    private const int RttOffset = 68;
-    private const int TotalRetransOffset = 100;
-    private const int BytesReceivedOffset = 128; // 4.1
-    private const int SegsOutOffset = 136;       // 4.2
-    private const int SegsInOffset = 140;        // 4.2
-    private const int NotSentBytesOffset = 144;  // 4.6
-    private const int DataSegsInOffset = 152;    // 4.6
-    private const int DataSegsOutOffset = 156;   // 4.6
-    private const int BytesSentOffset = 200;     // 5.5
-    private const int Size = 232;
+    /// <summary>The size of the structure as far as the fields the library reads (kernel 5.5 and later).</summary>
+    public const int Size = 232;
 
-    public static bool TryRead(Socket socket, out TcpInfoSnapshot info)
+    /// <summary>
+    /// Fills <paramref name="raw"/> (at least <see cref="Size"/> bytes) and returns how many bytes the kernel wrote, or
+    /// -1 where the platform has no such option or the socket is closed. Older kernels write less: fields past the end
+    /// read as zero.
+    /// </summary>
+    public static int TryRead(Socket socket, Span<byte> raw)
     {
-        info = default;
         if (!TcpPlatform.Current.TryGetTcpInfoOption(out var level, out var name))
         {
-            return false;
+            return -1;
         }
 
-        Span<byte> raw = stackalloc byte[Size];
         raw.Clear();
-        int length;
         try
         {
-            length = socket.GetRawSocketOption(level, name, raw);
+            return socket.GetRawSocketOption(level, name, raw);
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {
-            return false;
+            return -1;
         }
-
-        // Older kernels return a shorter struct: fields past its end stay zero.
-        raw = raw[..length];
-        info = new TcpInfoSnapshot
-        {
-            SendMaximumSegmentSize = (int)U32(raw, SndMssOffset),
-            RoundTripTime = TimeSpan.FromMicroseconds(U32(raw, RttOffset)),
-            TotalRetransmits = U32(raw, TotalRetransOffset),
-            SegmentsOut = U32(raw, SegsOutOffset),
-            SegmentsIn = U32(raw, SegsInOffset),
-            NotSentBytes = U32(raw, NotSentBytesOffset),
-            DataSegmentsIn = U32(raw, DataSegsInOffset),
-            DataSegmentsOut = U32(raw, DataSegsOutOffset),
-            BytesReceived = raw.Length >= BytesReceivedOffset + 8 ? (long)MemoryMarshal.Read<ulong>(raw[BytesReceivedOffset..]) : 0,
-            BytesSent = raw.Length >= BytesSentOffset + 8 ? (long)MemoryMarshal.Read<ulong>(raw[BytesSentOffset..]) : 0,
-        };
-        return true;
     }
 
-    private static uint U32(ReadOnlySpan<byte> raw, int offset)
-        => raw.Length >= offset + 4 ? MemoryMarshal.Read<uint>(raw[offset..]) : 0;
+    /// <summary>A field of what <see cref="TryRead"/> returned (its first bytes), or 0 where the kernel did not write it.</summary>
+    public static long Read(ReadOnlySpan<byte> raw, TcpInfoField field)
+    {
+        var offset = (int)field;
+        var width = field is TcpInfoField.BytesReceived or TcpInfoField.BytesSent ? 8 : 4;
+        if (raw.Length < offset + width)
+        {
+            return 0;
+        }
+
+        return width == 8 ? (long)MemoryMarshal.Read<ulong>(raw[offset..]) : MemoryMarshal.Read<uint>(raw[offset..]);
+    }
 }

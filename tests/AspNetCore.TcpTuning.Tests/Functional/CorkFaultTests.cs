@@ -212,15 +212,7 @@ public sealed class CorkFaultTests
 
     private static void Map(WebApplication app)
     {
-        app.MapGet("/big", async (HttpContext context, int kib) =>
-        {
-            var block = new byte[1024];
-            Array.Fill(block, (byte)'b');
-            for (var i = 0; i < kib; i++)
-            {
-                await context.Response.Body.WriteAsync(block);
-            }
-        });
+        app.MapBig();
         app.MapPost("/upload", async (HttpContext context) =>
         {
             // A prompt first, so the response has started (and is held) when the upload breaks off.

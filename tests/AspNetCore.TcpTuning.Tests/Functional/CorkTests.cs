@@ -42,7 +42,6 @@ public sealed class CorkTests
         ["TcpTuning:Endpoints:LongBoundCork:MaxFlushDelay"] = "00:00:00.200",
     };
 
-    private static readonly byte[] s_piece = Encoding.ASCII.GetBytes(new string('c', 99) + "\n");
 
     [LinuxFact]
     public async Task ManySmallFlushes_BareSendsPartialSegments_CorkFillsThem()
@@ -103,21 +102,21 @@ public sealed class CorkTests
         await using var server = await StartAsync();
         await WarmUpAsync(server);
         using var metrics = MetricsOf(server);
-        using var socket = await ConnectRawAsync(server.AddressOn(CorkHost));
+        using var socket = await SocketText.ConnectAsync(server.AddressOn(CorkHost));
 
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         await socket.SendAsync(Encoding.ASCII.GetBytes(
             $"GET /pieces?n=32&delayMs=1 HTTP/1.1\r\nHost: x\r\n\r\nGET /slow HTTP/1.1\r\nHost: x\r\n\r\n"));
         var received = new StringBuilder();
-        await ReceiveUntilAsync(socket, "0\r\n\r\n", TimeSpan.FromSeconds(5), received);
+        await SocketText.ReceiveUntilAsync(socket, "0\r\n\r\n", TimeSpan.FromSeconds(5), received);
         var firstEnded = System.Diagnostics.Stopwatch.GetElapsedTime(started);
-        await ReceiveUntilAsync(socket, "slow", TimeSpan.FromSeconds(5), received);
+        await SocketText.ReceiveUntilAsync(socket, "slow", TimeSpan.FromSeconds(5), received);
         var secondEnded = System.Diagnostics.Stopwatch.GetElapsedTime(started);
 
         // The first response is 32 writes a millisecond apart, so its partial segments are held; the second takes 500 ms after it. A tail
         // held until the next send would arrive with the second response; it must arrive long before (wide margin).
-        // (A gap over 10 ms between two writes may let the safety net release mid-response; OneSendMessages_NeverCorked
-        // and the end-of-message marking keep the end itself honest.)
+        // (A gap wider than the hold bound between two writes lets the cork release mid-response, at the bound; the
+        // end-of-message marking keeps the end itself honest.)
         Assert.True(secondEnded - firstEnded > TimeSpan.FromMilliseconds(300), $"first response ended at {firstEnded.TotalMilliseconds} ms, second at {secondEnded.TotalMilliseconds} ms");
         Assert.True(metrics["tcp_tuning.cork.hold"] >= 1);
     }
@@ -132,7 +131,7 @@ public sealed class CorkTests
 
         // The handler writes two pieces, then waits 1 s: the second is held (less than a segment, no end marked);
         // the safety net sends it within milliseconds, not when the handler returns.
-        await ReceiveUntilAsync(socket, "second", TimeSpan.FromMilliseconds(150));
+        await SocketText.ReceiveUntilAsync(socket, "second", TimeSpan.FromMilliseconds(150));
         Assert.True(metrics["tcp_tuning.cork.release"] >= 1);
     }
 
@@ -155,7 +154,7 @@ public sealed class CorkTests
         {
             using var metrics = MetricsOf(server);
             using var socket = await SendGetAsync(server, host, "/complete-then-wait");
-            await ReceiveUntilAsync(socket, "END", TimeSpan.FromMilliseconds(250));
+            await SocketText.ReceiveUntilAsync(socket, "END", TimeSpan.FromMilliseconds(250));
             if (metrics["tcp_tuning.cork.hold"] >= 1)
             {
                 Assert.Equal(0, metrics["tcp_tuning.cork.release"]);
@@ -199,7 +198,7 @@ public sealed class CorkTests
         var received = new StringBuilder();
         for (var i = 0; i < 3; i++)
         {
-            await ReceiveUntilAsync(socket, $"piece {i}", TimeSpan.FromSeconds(5), received);
+            await SocketText.ReceiveUntilAsync(socket, $"piece {i}", TimeSpan.FromSeconds(5), received);
         }
 
         Assert.Equal(0, metrics["tcp_tuning.cork.release"]);
@@ -218,13 +217,13 @@ public sealed class CorkTests
 
         // The client sends the body only once it sees the prompt (or Kestrel's 100 Continue). Less than a segment, in
         // a message not ended: held, it would leave only by the safety net, 10 ms later, and be counted.
-        using var socket = await ConnectRawAsync(server.AddressOn(host));
+        using var socket = await SocketText.ConnectAsync(server.AddressOn(host));
         var expect = expectContinue ? "Expect: 100-continue\r\n" : string.Empty;
         await socket.SendAsync(Encoding.ASCII.GetBytes($"POST /prompt?prompt={!expectContinue} HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n{expect}\r\n"));
         var received = new StringBuilder();
-        await ReceiveUntilAsync(socket, expectContinue ? "100 Continue" : "prompt", TimeSpan.FromSeconds(5), received);
+        await SocketText.ReceiveUntilAsync(socket, expectContinue ? "100 Continue" : "prompt", TimeSpan.FromSeconds(5), received);
         await socket.SendAsync("hello"u8.ToArray());
-        await ReceiveUntilAsync(socket, "got 5", TimeSpan.FromSeconds(5), received);
+        await SocketText.ReceiveUntilAsync(socket, "got 5", TimeSpan.FromSeconds(5), received);
 
         Assert.Equal(0, metrics["tcp_tuning.cork.release"]);
     }
@@ -279,7 +278,7 @@ public sealed class CorkTests
         }
 
         var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started);
-        Assert.True(received >= 20 * s_piece.Length, $"received {received} bytes");
+        Assert.True(received >= 20 * TestRoutes.Piece.Length, $"received {received} bytes");
         // Wide margin: a held tail or a connection that waits for its pump to drain would take seconds.
         Assert.True(elapsed < TimeSpan.FromSeconds(1), $"{host}: the end took {elapsed.TotalMilliseconds} ms");
     }
@@ -315,7 +314,7 @@ public sealed class CorkTests
         using var response = await client.SendAsync(request);
 
         Assert.Equal(HttpVersion.Version20, response.Version);
-        Assert.Equal(64 * s_piece.Length, (await response.Content.ReadAsByteArrayAsync()).Length);
+        Assert.Equal(64 * TestRoutes.Piece.Length, (await response.Content.ReadAsByteArrayAsync()).Length);
     }
 
     private static async Task<(long Segments, long Bytes, long Minimum)> SegmentsAsync(Uri address, string path, int requests = 1, int? maximumSegmentSize = Mss)
@@ -361,30 +360,11 @@ public sealed class CorkTests
 
     private static async Task<Socket> SendGetAsync(TuningTestServer server, string host, string path)
     {
-        var socket = await ConnectRawAsync(server.AddressOn(host));
+        var socket = await SocketText.ConnectAsync(server.AddressOn(host));
         await socket.SendAsync(Encoding.ASCII.GetBytes($"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n"));
         return socket;
     }
 
-    private static async Task<Socket> ConnectRawAsync(Uri address)
-    {
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
-        await socket.ConnectAsync(IPAddress.Parse(address.Host), address.Port);
-        return socket;
-    }
-
-    private static async Task ReceiveUntilAsync(Socket socket, string expected, TimeSpan timeout, StringBuilder? received = null)
-    {
-        using var cancel = new CancellationTokenSource(timeout);
-        received ??= new StringBuilder();
-        var buffer = new byte[8192];
-        while (!received.ToString().Contains(expected, StringComparison.Ordinal))
-        {
-            var read = await socket.ReceiveAsync(buffer, SocketFlags.None, cancel.Token);
-            Assert.NotEqual(0, read);
-            received.Append(Encoding.ASCII.GetString(buffer, 0, read));
-        }
-    }
 
     private static Task<TuningTestServer> StartAsync(Action<WebApplicationBuilder>? configure = null) => TuningTestServer.StartAsync(s_settings, configure, map: app =>
     {
@@ -392,7 +372,7 @@ public sealed class CorkTests
         {
             for (var i = 0; i < n; i++)
             {
-                await context.Response.Body.WriteAsync(s_piece);
+                await context.Response.Body.WriteAsync(TestRoutes.Piece);
                 if (delayMs > 0)
                 {
                     await Task.Delay(delayMs.Value);
@@ -403,15 +383,7 @@ public sealed class CorkTests
                 }
             }
         });
-        app.MapGet("/big", async (HttpContext context, int kib) =>
-        {
-            var block = new byte[1024];
-            Array.Fill(block, (byte)'b');
-            for (var i = 0; i < kib; i++)
-            {
-                await context.Response.Body.WriteAsync(block);
-            }
-        });
+        app.MapBig();
         app.MapPost("/prompt", async (HttpContext context, bool prompt) =>
         {
             if (prompt)
@@ -491,15 +463,6 @@ public sealed class CorkTests
                 await Task.Delay(100, context.RequestAborted);
             }
         });
-        app.MapGet("/throw", async (HttpContext context) =>
-        {
-            for (var i = 0; i < 20; i++)
-            {
-                await context.Response.Body.WriteAsync(s_piece);
-                await Task.Yield();
-            }
-
-            throw new InvalidOperationException("after the response started");
-        });
+        app.MapThrowAfterStart("/throw");
     });
 }

@@ -195,7 +195,7 @@ public sealed class ResponseFlushTests
     {
         await using var server = await StartAsync();
         using var client = TuningTestServer.CreateClient();
-        var sse = server.App.Services.GetRequiredService<SseSignals>();
+        var steps = server.App.Services.GetRequiredService<HandlerSteps>();
 
         using var response = await client.GetAsync(new Uri(server.AddressOn(BoundaryHost), "/sse"), HttpCompletionOption.ResponseHeadersRead);
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
@@ -206,7 +206,7 @@ public sealed class ResponseFlushTests
             var line = await reader.ReadLineAsync(read.Token);
             Assert.Equal($"data: {i}", line);
             await reader.ReadLineAsync(read.Token);
-            sse.Next.Writer.TryWrite(i);
+            steps.Next.Writer.TryWrite(i);
         }
     }
 
@@ -218,14 +218,14 @@ public sealed class ResponseFlushTests
         var settings = new Dictionary<string, string?>(s_settings) { ["TcpTuning:Endpoints:Boundary:MaxFlushDelay"] = "00:00:00.005" };
         await using var server = await StartAsync(settings);
         using var client = TuningTestServer.CreateClient();
-        var release = server.App.Services.GetRequiredService<SseSignals>();
+        var steps = server.App.Services.GetRequiredService<HandlerSteps>();
 
         using var response = await client.GetAsync(new Uri(server.AddressOn(BoundaryHost), $"/progress?writer={writer}"), HttpCompletionOption.ResponseHeadersRead);
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
         // The handler waits for the client after writing; only the delay timer can deliver the line. Wide margin.
         using var read = new CancellationTokenSource(TimeSpan.FromSeconds(2));
         var line = await reader.ReadLineAsync(read.Token);
-        release.Next.Writer.TryWrite(0);
+        steps.Next.Writer.TryWrite(0);
 
         Assert.Equal("working", line);
     }
@@ -236,7 +236,7 @@ public sealed class ResponseFlushTests
         var settings = new Dictionary<string, string?>(s_settings) { ["TcpTuning:Endpoints:Boundary:MaxFlushDelay"] = "00:00:00.005" };
         await using var server = await StartAsync(settings);
         using var client = TuningTestServer.CreateClient();
-        var release = server.App.Services.GetRequiredService<SseSignals>();
+        var steps = server.App.Services.GetRequiredService<HandlerSteps>();
 
         try
         {
@@ -250,7 +250,7 @@ public sealed class ResponseFlushTests
         }
         finally
         {
-            release.Next.Writer.TryWrite(0);
+            steps.Next.Writer.TryWrite(0);
         }
     }
 
@@ -261,14 +261,14 @@ public sealed class ResponseFlushTests
     {
         await using var server = await StartAsync();
         using var client = TuningTestServer.CreateClient();
-        var release = server.App.Services.GetRequiredService<SseSignals>();
+        var steps = server.App.Services.GetRequiredService<HandlerSteps>();
 
         // The handler writes its whole Content-Length body, then waits for the client: the last byte ends the message,
         // so it must leave now, not when MaxFlushDelay (1 s) passes or the handler returns. Wide margin.
         using var read = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
         using var response = await client.GetAsync(new Uri(server.AddressOn(BoundaryHost), path), HttpCompletionOption.ResponseHeadersRead, read.Token);
         var body = await response.Content.ReadAsStringAsync(read.Token);
-        release.Next.Writer.TryWrite(0);
+        steps.Next.Writer.TryWrite(0);
 
         Assert.Equal(string.Concat(Enumerable.Repeat(Encoding.ASCII.GetString(s_piece), 4)), body);
     }
@@ -286,22 +286,11 @@ public sealed class ResponseFlushTests
         await socket.SendAsync(Encoding.ASCII.GetBytes($"POST /duplex HTTP/1.1\r\nHost: {address.Authority}\r\nContent-Length: 6\r\n\r\n"));
         // The handler writes the prompt, then reads the body: the policy must flush the prompt first, long before
         // MaxFlushDelay (1 s) would.
-        await ReceiveUntilAsync(socket, received, "name?\n", TimeSpan.FromMilliseconds(500));
+        await SocketText.ReceiveUntilAsync(socket, "name?\n", TimeSpan.FromMilliseconds(500), received);
         await socket.SendAsync("answer"u8.ToArray());
-        await ReceiveUntilAsync(socket, received, "hello answer", TimeSpan.FromSeconds(5));
+        await SocketText.ReceiveUntilAsync(socket, "hello answer", TimeSpan.FromSeconds(5), received);
     }
 
-    private static async Task ReceiveUntilAsync(System.Net.Sockets.Socket socket, StringBuilder received, string expected, TimeSpan timeout)
-    {
-        using var cancel = new CancellationTokenSource(timeout);
-        var buffer = new byte[4096];
-        while (!received.ToString().Contains(expected, StringComparison.Ordinal))
-        {
-            var read = await socket.ReceiveAsync(buffer, System.Net.Sockets.SocketFlags.None, cancel.Token);
-            Assert.NotEqual(0, read);
-            received.Append(Encoding.ASCII.GetString(buffer, 0, read));
-        }
-    }
 
     private static async Task AssertSameResponseAsync(string path, string perWriteHost, string boundaryHost, Version version)
     {
@@ -370,7 +359,7 @@ public sealed class ResponseFlushTests
 
     private static Task<TuningTestServer> StartAsync(Dictionary<string, string?>? settings = null) => TuningTestServer.StartAsync(
         settings ?? s_settings,
-        builder => builder.Services.AddSingleton<SseSignals>().AddSingleton<WriteOutcomes>().AddSingleton<Firehose>(),
+        builder => builder.Services.AddSingleton<HandlerSteps>().AddSingleton<WriteOutcomes>().AddSingleton<Firehose>(),
         map: MapHandlers);
 
     private static void MapHandlers(WebApplication app)
@@ -411,51 +400,34 @@ public sealed class ResponseFlushTests
             await context.Response.SendFileAsync(path, 1000, 20000);
         });
         app.MapGet("/throw-before", (HttpContext _) => throw new InvalidOperationException("before the response started"));
-        app.MapGet("/throw-after", async (HttpContext context) =>
-        {
-            for (var i = 0; i < 20; i++)
-            {
-                await context.Response.Body.WriteAsync(s_piece);
-                await Task.Yield();
-            }
-
-            throw new InvalidOperationException("after the response started");
-        });
-        app.MapGet("/big", async (HttpContext context, int kib) =>
-        {
-            var block = new byte[1024];
-            Array.Fill(block, (byte)'b');
-            for (var i = 0; i < kib; i++)
-            {
-                await context.Response.Body.WriteAsync(block);
-            }
-        });
-        app.MapGet("/sse", async (HttpContext context, SseSignals signals) =>
+        app.MapThrowAfterStart("/throw-after");
+        app.MapBig();
+        app.MapGet("/sse", async (HttpContext context, HandlerSteps steps) =>
         {
             context.Response.ContentType = "text/event-stream";
             for (var i = 0; i < 3; i++)
             {
                 await context.Response.WriteAsync($"data: {i}\n\n");
-                await signals.Next.Reader.ReadAsync(context.RequestAborted);
+                await steps.Next.Reader.ReadAsync(context.RequestAborted);
             }
         });
         // Response.WriteAsync writes through BodyWriter (GetSpan/Advance), Body.WriteAsync copies into held bytes.
-        app.MapGet("/progress", async (HttpContext context, SseSignals signals, string writer) =>
+        app.MapGet("/progress", async (HttpContext context, HandlerSteps steps, string writer) =>
         {
             await (writer == "text" ? context.Response.WriteAsync("working\n") : context.Response.Body.WriteAsync("working\n"u8.ToArray()).AsTask());
-            await signals.Next.Reader.ReadAsync(context.RequestAborted);
+            await steps.Next.Reader.ReadAsync(context.RequestAborted);
             await context.Response.WriteAsync("done\n");
         });
         // Blocks its thread between writes (CPU work, a synchronous call) and never awaits anything that is not complete.
-        app.MapGet("/progress-blocking", (HttpContext context, SseSignals signals) =>
+        app.MapGet("/progress-blocking", (HttpContext context, HandlerSteps steps) =>
         {
             context.Response.WriteAsync("working\n").GetAwaiter().GetResult();
             Thread.Sleep(50);
             context.Response.WriteAsync("still working\n").GetAwaiter().GetResult();
-            signals.Next.Reader.ReadAsync().AsTask().Wait(TimeSpan.FromSeconds(10));
+            steps.Next.Reader.ReadAsync().AsTask().Wait(TimeSpan.FromSeconds(10));
             return Task.CompletedTask;
         });
-        app.MapGet("/complete-then-wait", async (HttpContext context, SseSignals signals, string writer) =>
+        app.MapGet("/complete-then-wait", async (HttpContext context, HandlerSteps steps, string writer) =>
         {
             context.Response.ContentLength = 4 * s_piece.Length;
             for (var i = 0; i < 4; i++)
@@ -474,7 +446,7 @@ public sealed class ResponseFlushTests
                 await Task.Yield();
             }
 
-            await signals.Next.Reader.ReadAsync(context.RequestAborted);
+            await steps.Next.Reader.ReadAsync(context.RequestAborted);
         });
         // Every way of writing in turn, each piece numbered: held bytes and the app's own writes into the same buffer
         // (GetSpan/Advance, synchronous writes) must leave in the order they were written.
@@ -605,10 +577,9 @@ public sealed class ResponseFlushTests
         public void Report(string outcome) => _reported.Enqueue(outcome);
     }
 
-    /// <summary>Lets a test release a handler step by step.</summary>
-    public sealed class SseSignals
+    /// <summary>Lets a test tell a waiting handler to go on: one signal per step, to whichever handler reads it.</summary>
+    public sealed class HandlerSteps
     {
         public System.Threading.Channels.Channel<int> Next { get; } = System.Threading.Channels.Channel.CreateUnbounded<int>();
     }
-
 }
