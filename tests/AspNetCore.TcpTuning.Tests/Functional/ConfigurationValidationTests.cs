@@ -1,5 +1,6 @@
 using AspNetCore.TcpTuning.Tests.Infrastructure;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
 
 namespace AspNetCore.TcpTuning.Tests.Functional;
@@ -79,7 +80,7 @@ public sealed class ConfigurationValidationTests
     [Fact]
     public async Task CodeSettingsOutOfRange_FailsAtStart_NamingTheEndpoint()
     {
-        var logs = new CollectingLoggerProvider();
+        var logs = new FakeLogCollector();
         var builder = TuningTestServer.CreateBuilder(new Dictionary<string, string?>(), logs, new());
         builder.WebHost.UseTcpTuning();
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(System.Net.IPAddress.Loopback, 0, listen => listen.UseTcpTuning(p => p.TypeOfService = 999)));
@@ -93,7 +94,7 @@ public sealed class ConfigurationValidationTests
     [Fact]
     public async Task ValidConfiguration_Starts()
     {
-        var logs = new CollectingLoggerProvider();
+        var logs = new FakeLogCollector();
         var builder = TuningTestServer.CreateBuilder(Settings(new() { ["TcpTuning:Endpoints:Api:KeepAlive:Enabled"] = "true" }), logs, new());
         builder.WebHost.UseTcpTuning();
         await using var app = builder.Build();
@@ -110,7 +111,7 @@ public sealed class ConfigurationValidationTests
 
     private static async Task<OptionsValidationException> StartWithAsync(Dictionary<string, string?> tuning)
     {
-        var builder = TuningTestServer.CreateBuilder(Settings(tuning), new CollectingLoggerProvider(), new());
+        var builder = TuningTestServer.CreateBuilder(Settings(tuning), new FakeLogCollector(), new());
         builder.WebHost.UseTcpTuning();
         await using var app = builder.Build();
         return await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());

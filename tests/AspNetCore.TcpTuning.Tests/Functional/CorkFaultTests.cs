@@ -6,6 +6,7 @@ using AspNetCore.TcpTuning.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace AspNetCore.TcpTuning.Tests.Functional;
 
@@ -61,20 +62,20 @@ public sealed class CorkFaultTests
         // about one in a thousand resets still does (a FIN read before the reset reached Kestrel's sender).
     }
 
-    private static Dictionary<string, int> Kinds(List<(string Category, LogLevel Level, EventId EventId, string Message)> entries, LogLevel minimum)
-        => entries.Where(e => e.Level >= minimum).GroupBy(e => $"{e.Level} {e.Category} {e.EventId.Id} {e.EventId.Name}").ToDictionary(g => g.Key, g => g.Count());
+    private static Dictionary<string, int> Kinds(List<FakeLogRecord> entries, LogLevel minimum)
+        => entries.Where(e => e.Level >= minimum).GroupBy(e => $"{e.Level} {e.Category} {e.Id.Id} {e.Id.Name}").ToDictionary(g => g.Key, g => g.Count());
 
-    private static async Task<List<(string Category, LogLevel Level, EventId EventId, string Message)>> LogDuringAsync(TuningTestServer server, Func<Task> faults)
+    private static async Task<List<FakeLogRecord>> LogDuringAsync(TuningTestServer server, Func<Task> faults)
     {
-        var before = server.Logs.Entries.Count;
+        var before = server.Logs.Count;
         await faults();
 
         // The server finishes the aborted requests on its own time: wait until its log has been quiet for a while.
-        var last = server.Logs.Entries.Count;
+        var last = server.Logs.Count;
         for (var i = 0; i < 50; i++)
         {
             await Task.Delay(100);
-            var now = server.Logs.Entries.Count;
+            var now = server.Logs.Count;
             if (now == last && i >= 5)
             {
                 break;
@@ -83,7 +84,7 @@ public sealed class CorkFaultTests
             last = now;
         }
 
-        return [.. server.Logs.Entries.Skip(before)];
+        return [.. server.Logs.GetSnapshot().Skip(before)];
     }
 
     private static async Task ResetManyAsync(Uri address, bool tls, Fault fault)

@@ -1,12 +1,15 @@
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using AspNetCore.TcpTuning.Diagnostics;
 using AspNetCore.TcpTuning.Testing;
 using AspNetCore.TcpTuning.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 
 namespace AspNetCore.TcpTuning.Tests.Functional;
 
@@ -51,7 +54,7 @@ public sealed class CorkTests
         var bare = await SegmentsAsync(server.AddressOn(BareHost), "/pieces?n=64&delayMs=1");
         using var metrics = MetricsOf(server);
         var cork = await SegmentsAsync(server.AddressOn(LongBoundCorkHost), "/pieces?n=64&delayMs=1");
-        var safetyReleases = metrics["tcp_tuning.cork.release"];
+        var safetyReleases = metrics.Releases;
 
         Assert.True(bare.Segments > 10, $"bare: {bare.Segments} segments for {bare.Bytes} bytes; the control should show partial segments");
         // The minimum: only the send with the message's end carries a partial segment. The writes come 1 ms apart for
@@ -74,7 +77,7 @@ public sealed class CorkTests
         // counted from the last write instead (as the safety net once was), a producer this steady was never released.
         var cork = await SegmentsAsync(server.AddressOn(CorkHost), "/pieces?n=64&delayMs=1");
 
-        Assert.True(metrics["tcp_tuning.cork.release"] >= 5, $"{metrics["tcp_tuning.cork.release"]} releases at the bound over {cork.Segments} segments");
+        Assert.True(metrics.Releases >= 5, $"{metrics.Releases} releases at the bound over {cork.Segments} segments");
     }
 
     [LinuxFact]
@@ -87,13 +90,13 @@ public sealed class CorkTests
         var bare = await SegmentsAsync(server.AddressOn(BareHost), "/pieces?n=1", requests: 20);
         using var metrics = MetricsOf(server);
         var cork = await SegmentsAsync(server.AddressOn(CorkHost), "/pieces?n=1", requests: 20);
-        var safetyReleases = metrics["tcp_tuning.cork.release"];
+        var safetyReleases = metrics.Releases;
 
         Assert.True(bare.Segments > 20, $"bare: {bare.Segments} segments for 20 responses; the control should send body and terminator apart");
         // One segment each, exactly. (Before the pump's reset and abort handling, its block pool and the bound counted
         // from the start of a hold, about one run in forty sent one response unheld; 100 runs since have not.) Without
         // the pump this endpoint sends as bare does (40 here).
-        Assert.True(cork.Segments <= 20, $"cork: {cork.Segments} segments for 20 responses, {safetyReleases} safety releases, {metrics["tcp_tuning.cork.hold"]} corks");
+        Assert.True(cork.Segments <= 20, $"cork: {cork.Segments} segments for 20 responses, {safetyReleases} safety releases, {metrics.Holds} corks");
     }
 
     [LinuxFact]
@@ -118,7 +121,7 @@ public sealed class CorkTests
         // (A gap wider than the hold bound between two writes lets the cork release mid-response, at the bound; the
         // end-of-message marking keeps the end itself honest.)
         Assert.True(secondEnded - firstEnded > TimeSpan.FromMilliseconds(300), $"first response ended at {firstEnded.TotalMilliseconds} ms, second at {secondEnded.TotalMilliseconds} ms");
-        Assert.True(metrics["tcp_tuning.cork.hold"] >= 1);
+        Assert.True(metrics.Holds >= 1);
     }
 
     [LinuxFact]
@@ -132,7 +135,7 @@ public sealed class CorkTests
         // The handler writes two pieces, then waits 1 s: the second is held (less than a segment, no end marked);
         // the safety net sends it within milliseconds, not when the handler returns.
         await SocketText.ReceiveUntilAsync(socket, "second", TimeSpan.FromMilliseconds(150));
-        Assert.True(metrics["tcp_tuning.cork.release"] >= 1);
+        Assert.True(metrics.Releases >= 1);
     }
 
     // Not on CorkBoundary: its writes are due at once (MaxFlushDelay zero), and a flush that is due pushes its bytes
@@ -155,9 +158,9 @@ public sealed class CorkTests
             using var metrics = MetricsOf(server);
             using var socket = await SendGetAsync(server, host, "/complete-then-wait");
             await SocketText.ReceiveUntilAsync(socket, "END", TimeSpan.FromMilliseconds(250));
-            if (metrics["tcp_tuning.cork.hold"] >= 1)
+            if (metrics.Holds >= 1)
             {
-                Assert.Equal(0, metrics["tcp_tuning.cork.release"]);
+                Assert.Equal(0, metrics.Releases);
                 return;
             }
         }
@@ -201,7 +204,7 @@ public sealed class CorkTests
             await SocketText.ReceiveUntilAsync(socket, $"piece {i}", TimeSpan.FromSeconds(5), received);
         }
 
-        Assert.Equal(0, metrics["tcp_tuning.cork.release"]);
+        Assert.Equal(0, metrics.Releases);
     }
 
     [LinuxTheory]
@@ -225,7 +228,7 @@ public sealed class CorkTests
         await socket.SendAsync("hello"u8.ToArray());
         await SocketText.ReceiveUntilAsync(socket, "got 5", TimeSpan.FromSeconds(5), received);
 
-        Assert.Equal(0, metrics["tcp_tuning.cork.release"]);
+        Assert.Equal(0, metrics.Releases);
     }
 
     [LinuxTheory]
@@ -249,7 +252,7 @@ public sealed class CorkTests
             Assert.Equal("", await reader.ReadLineAsync(timeout.Token));
         }
 
-        Assert.Equal(0, metrics["tcp_tuning.cork.release"]);
+        Assert.Equal(0, metrics.Releases);
     }
 
     [LinuxTheory]
@@ -355,8 +358,24 @@ public sealed class CorkTests
         }
     }
 
-    private static MetricTotals MetricsOf(TuningTestServer server)
-        => new(server.App.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
+    private static CorkCounters MetricsOf(TuningTestServer server) => new(server);
+
+    // The cork's two counters on this server's meters (scoped to its IMeterFactory, so parallel tests do not mix).
+    private sealed class CorkCounters(TuningTestServer server) : IDisposable
+    {
+        private readonly MetricCollector<long> _holds = new(server.App.Services.GetRequiredService<IMeterFactory>(), TcpTuningMetrics.MeterName, "tcp_tuning.cork.hold");
+        private readonly MetricCollector<long> _releases = new(server.App.Services.GetRequiredService<IMeterFactory>(), TcpTuningMetrics.MeterName, "tcp_tuning.cork.release");
+
+        public long Holds => _holds.GetMeasurementSnapshot().Sum(m => m.Value);
+
+        public long Releases => _releases.GetMeasurementSnapshot().Sum(m => m.Value);
+
+        public void Dispose()
+        {
+            _holds.Dispose();
+            _releases.Dispose();
+        }
+    }
 
     private static async Task<Socket> SendGetAsync(TuningTestServer server, string host, string path)
     {

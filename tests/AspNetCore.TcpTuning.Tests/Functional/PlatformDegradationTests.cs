@@ -2,6 +2,7 @@ using AspNetCore.TcpTuning.Platform;
 using AspNetCore.TcpTuning.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
 
 namespace AspNetCore.TcpTuning.Tests.Functional;
@@ -34,14 +35,14 @@ public sealed class PlatformDegradationTests
         }
 
         var options = await TuningTestServer.GetSocketOptionsAsync(address);
-        var warnings = server.Logs.Entries.Where(e => e.EventId.Name == "OptionNotSupported").Select(e => e.Message).ToList();
+        var warnings = server.Logs.GetSnapshot().Where(e => e.Id.Name == "OptionNotSupported").Select(e => e.Message).ToList();
         Assert.Equal(
             [
                 "TcpTuning:Endpoints:Api:UserTimeout is not supported on Windows; it is skipped for endpoint 127.0.0.2:0.",
                 "TcpTuning:Endpoints:Api:CongestionControl is not supported on Windows; it is skipped for endpoint 127.0.0.2:0.",
             ],
             warnings);
-        Assert.All(server.Logs.Entries.Where(e => e.EventId.Name == "OptionNotSupported"), e => Assert.Equal(LogLevel.Warning, e.Level));
+        Assert.All(server.Logs.GetSnapshot().Where(e => e.Id.Name == "OptionNotSupported"), e => Assert.Equal(LogLevel.Warning, e.Level));
         Assert.Equal(["UserTimeout", "CongestionControl"], report!.SkippedOptions.Select(k => k["TcpTuning:Endpoints:Api:".Length..]));
         Assert.Equal(["KeepAlive:Enabled"], report.AppliedOptions);
         Assert.Equal(("True", "0"), (options["KeepAlive:Enabled"], options["UserTimeout"]));
@@ -51,7 +52,7 @@ public sealed class PlatformDegradationTests
     public async Task OptionPlatformLacks_InStrictMode_FailsAtStart()
     {
         var settings = new Dictionary<string, string?>(s_settings) { ["TcpTuning:Strict"] = "true" };
-        var builder = TuningTestServer.CreateBuilder(settings, new CollectingLoggerProvider(), new());
+        var builder = TuningTestServer.CreateBuilder(settings, new FakeLogCollector(), new());
         builder.Services.AddSingleton(new TcpPlatform(TcpPlatformKind.Windows));
         Microsoft.AspNetCore.Hosting.TcpTuningWebHostBuilderExtensions.UseTcpTuning(builder.WebHost);
         await using var app = builder.Build();

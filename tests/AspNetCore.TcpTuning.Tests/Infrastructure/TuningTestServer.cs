@@ -12,6 +12,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace AspNetCore.TcpTuning.Tests.Infrastructure;
 
@@ -21,7 +22,7 @@ namespace AspNetCore.TcpTuning.Tests.Infrastructure;
 /// </summary>
 public sealed class TuningTestServer : IAsyncDisposable
 {
-    private TuningTestServer(WebApplication app, CollectingLoggerProvider logs, ConcurrentQueue<Socket> listenSockets)
+    private TuningTestServer(WebApplication app, FakeLogCollector logs, ConcurrentQueue<Socket> listenSockets)
     {
         App = app;
         Logs = logs;
@@ -30,7 +31,8 @@ public sealed class TuningTestServer : IAsyncDisposable
 
     public WebApplication App { get; }
 
-    public CollectingLoggerProvider Logs { get; }
+    /// <summary>Every log line, Debug and up.</summary>
+    public FakeLogCollector Logs { get; }
 
     /// <summary>Every listen socket Kestrel created, captured through the app's own CreateBoundListenSocket hook.</summary>
     public ConcurrentQueue<Socket> ListenSockets { get; }
@@ -41,13 +43,13 @@ public sealed class TuningTestServer : IAsyncDisposable
     public IReadOnlyList<Uri> Addresses =>
         App.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Select(a => new Uri(a)).ToList();
 
-    public static WebApplicationBuilder CreateBuilder(IDictionary<string, string?> settings, CollectingLoggerProvider logs, ConcurrentQueue<Socket> listenSockets)
+    public static WebApplicationBuilder CreateBuilder(IDictionary<string, string?> settings, FakeLogCollector logs, ConcurrentQueue<Socket> listenSockets)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = Environments.Production });
         builder.Configuration.Sources.Clear();
         builder.Configuration.AddInMemoryCollection(settings);
         builder.Logging.ClearProviders();
-        builder.Logging.AddProvider(logs);
+        builder.Logging.AddProvider(new FakeLoggerProvider(logs));
         builder.Logging.SetMinimumLevel(LogLevel.Debug);
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureHttpsDefaults(https => https.ServerCertificate = TestCertificate.Instance));
         builder.Services.Configure<SocketTransportOptions>(transport =>
@@ -65,7 +67,7 @@ public sealed class TuningTestServer : IAsyncDisposable
 
     public static async Task<TuningTestServer> StartAsync(IDictionary<string, string?> settings, Action<WebApplicationBuilder>? configure = null, bool tune = true, Action<WebApplication>? map = null)
     {
-        var logs = new CollectingLoggerProvider();
+        var logs = new FakeLogCollector();
         var listenSockets = new ConcurrentQueue<Socket>();
         var builder = CreateBuilder(settings, logs, listenSockets);
         if (tune)
