@@ -34,7 +34,11 @@ public sealed class TcpProfile
     /// <remarks>Defaults to <see langword="true"/>.</remarks>
     public bool? HonorExplicitFlush { get; set; }
 
-    /// <summary>Holds partial segments while a response is sent in several pieces (TCP_CORK, TCP_NOPUSH).</summary>
+    /// <summary>
+    /// Holds partial segments while an HTTP/1.x response is sent in several pieces, as TCP_CORK would, but in the
+    /// library's own send loop: no socket option is set. Linux only (it reads the segment size from TCP_INFO).
+    /// </summary>
+    /// <remarks>Defaults to <see langword="false"/>.</remarks>
     public bool? Cork { get; set; }
 
     /// <summary>The kernel send buffer in bytes (SO_SNDBUF). Linux doubles the value and caps it at net.core.wmem_max.</summary>

@@ -1,3 +1,5 @@
+using AspNetCore.TcpTuning.Configuration;
+
 namespace AspNetCore.TcpTuning;
 
 /// <summary>
@@ -19,9 +21,9 @@ public sealed class TcpTuningOptions
     /// <remarks>Defaults to <c>NoDelay: true</c>, <c>QuickAck: Adaptive</c>, <c>ResponseFlush: MessageBoundary</c>.</remarks>
     public TcpProfile Defaults { get; set; } = new()
     {
-        NoDelay = true,
-        QuickAck = QuickAckMode.Adaptive,
-        ResponseFlush = ResponseFlushMode.MessageBoundary,
+        NoDelay = TcpTuningDefaults.NoDelay,
+        QuickAck = TcpTuningDefaults.QuickAck,
+        ResponseFlush = TcpTuningDefaults.ResponseFlush,
     };
 
     /// <summary>

@@ -3,12 +3,10 @@ namespace AspNetCore.TcpTuning.Configuration;
 /// <summary>An endpoint's flush settings, resolved once per bind.</summary>
 internal sealed record ResponseFlushPolicy(ResponseFlushMode Mode, int FlushThreshold, TimeSpan MaxFlushDelay, bool HonorExplicitFlush)
 {
-    public const int DefaultFlushThreshold = 64 * 1024;
-    public static readonly TimeSpan DefaultMaxFlushDelay = TimeSpan.FromMilliseconds(5);
-
+    // A mode left unset (a Defaults replaced in code) is Kestrel's own behaviour; the rest are the library's defaults.
     public static ResponseFlushPolicy From(TcpProfile profile) => new(
         profile.ResponseFlush ?? ResponseFlushMode.PerWrite,
-        profile.FlushThreshold ?? DefaultFlushThreshold,
-        profile.MaxFlushDelay ?? DefaultMaxFlushDelay,
-        profile.HonorExplicitFlush ?? true);
+        profile.FlushThreshold ?? TcpTuningDefaults.FlushThreshold,
+        profile.MaxFlushDelay ?? TcpTuningDefaults.MaxFlushDelay,
+        profile.HonorExplicitFlush ?? TcpTuningDefaults.HonorExplicitFlush);
 }

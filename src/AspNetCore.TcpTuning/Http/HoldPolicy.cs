@@ -9,7 +9,7 @@ namespace AspNetCore.TcpTuning.Http;
 /// </summary>
 internal sealed class HoldPolicy
 {
-    private int _threshold = ResponseFlushPolicy.DefaultFlushThreshold;
+    private int _threshold = TcpTuningDefaults.FlushThreshold;
     private long _delayTicks;
     private bool _honorExplicitFlush = true;
     private long _held;
