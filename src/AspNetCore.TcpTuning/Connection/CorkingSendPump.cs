@@ -7,37 +7,16 @@ using AspNetCore.TcpTuning.Infrastructure;
 namespace AspNetCore.TcpTuning.Connection;
 
 /// <summary>
-/// Owns the send side of a connection whose endpoint has <c>Cork</c> on: everything the connection writes (HTTP, or
-/// TLS records beneath it) goes through this pump, which issues the sends itself. Inside a message that takes more
-/// than one send, it sends only whole segments (multiples of the connection's MSS, from TCP_INFO, at least
-/// <see cref="MinimumSegmentsPerSend"/> at a time, never holding more than half the output buffer) and holds the
-/// partial rest until more bytes come, the HTTP layer pushes (an explicit flush, a server-sent event: from then on the
-/// message is not held) or the message ends; the send that carries the message's last byte carries the rest too. As
-/// with TCP_CORK, the partial segment of a message's first send is held as well: a message that is complete by the
-/// time it is read leaves in one send.
+/// Owns the sends of a connection on a <c>Cork</c> endpoint (HTTP, or TLS records beneath it): inside a message it sends
+/// whole segments and holds the partial rest until the message ends, is pushed, the peer is awaited or the hold bound
+/// passes. TCP_CORK's effect without its syscalls (docs/design.md says why; the message marks come through
+/// <see cref="ITcpCorkControl"/>). Kestrel's own sender waits on its pipe and is completed when the pump ends.
 /// </summary>
-/// <remarks>
-/// <para>
-/// This is what TCP_CORK does, done where the send is issued. The kernel's cork was measured first: around many small
-/// sends it costs far more than it saves on Linux 6.x (each corked send re-runs the transmit path, with BBR's pacing
-/// timer, against an ever larger queued skb: 0.18x to 0.45x bare Kestrel's requests per second across a veth pair),
-/// while holding the partial segment here gives the same segments with fewer sends and no setsockopt at all.
-/// </para>
-/// <para>
-/// The HTTP layer marks where messages begin and end through <see cref="ITcpCorkControl"/>; nothing is held outside a
-/// message (TLS handshakes, HTTP/2, upgraded connections). No byte is held past the endpoint's hold bound (its
-/// <c>MaxFlushDelay</c>, as for the flush policy): <see cref="CorkReleaser"/> sends held bytes that long after the pump
-/// began to hold them, and that release is counted. Kestrel's own sender is
-/// left waiting on its pipe and is completed when this pump ends, so it shuts the socket down as it always does.
-/// </para>
-/// </remarks>
 internal sealed partial class CorkingSendPump : ITcpCorkControl
 {
     /// <summary>
-    /// Inside a message, whole segments leave once at least this many are ready. On Linux each send runs the transmit
-    /// path (across loopback or a veth pair, the receiver's too, on the sending CPU), so fewer, larger sends cost less:
-    /// 100 KiB in 1 KiB writes across the veth pair measured 0.85x, 1.1x, 1.25x and 1.4x bare Kestrel's requests per
-    /// second with 1, 4, 8 and 16. The wire carries the same whole segments either way; the end never waits for it.
+    /// Inside a message, whole segments leave once at least this many are ready: each send runs the transmit path on
+    /// the sending CPU, so fewer, larger sends cost less (docs/design.md). The end never waits for it.
     /// </summary>
     internal const int MinimumSegmentsPerSend = 8;
 

@@ -1,0 +1,220 @@
+using System.IO.Pipelines;
+
+namespace AspNetCore.TcpTuning.Http;
+
+// What the rest of the HTTP layer tells the writer: explicit flushes, DisableBuffering, a request-body read, the
+// message's end, the synchronous phase, the delay timer's sweep.
+internal sealed partial class MessageBoundaryPipeWriter
+{
+    /// <summary>
+    /// Hands what is held to Kestrel, unflushed, before something writes to Kestrel around this writer (the server's
+    /// own stream, for synchronous writes): same pipe, same order.
+    /// </summary>
+    public void CommitHeld()
+    {
+        using (Sync())
+        {
+            if (_buffer.Length > 0 && !Aborting)
+            {
+                // The ended part stays counted as held (a failure must still flush it); the tail joins Kestrel's bytes.
+                _kestrelBytes += _buffer.Tail.Length;
+                CommitToKestrel(_buffer.All);
+                _buffer.ConsumeAll(_memoryOutstanding);
+            }
+        }
+    }
+
+    /// <summary>An explicit flush (<c>Response.Body.FlushAsync()</c>): honoured unless the settings say otherwise.</summary>
+    public ValueTask<FlushResult> ExplicitFlushAsync(CancellationToken cancellationToken)
+    {
+        if (Aborting)
+        {
+            return AbortedResult;
+        }
+
+        if (NeedsStart())
+        {
+            return StartThenEndWriteAsync(explicitFlush: true, cancellationToken);
+        }
+
+        if (!Holding)
+        {
+            if (_background is { IsCompleted: false } background)
+            {
+                return FlushAfterAsync(background, explicitFlush: true, cancellationToken);
+            }
+
+            _cork?.Push();
+            return _inner.Writer.FlushAsync(cancellationToken);
+        }
+
+        return EndWrite(explicitFlush: true, cancellationToken);
+    }
+
+    /// <summary><c>DisableBuffering()</c>: from here on every write flushes; what the app ended leaves now.</summary>
+    public void DisableBuffering()
+    {
+        using (Sync())
+        {
+            InBackground(CommitAllThenFlush(FlushReason.Explicit));
+            _decision = ResponseFlushDecision.Stream;
+        }
+    }
+
+    /// <summary>The app is about to read the request body: what it ended goes to the client first.</summary>
+    public ValueTask<FlushResult> FlushBeforeReadAsync(CancellationToken cancellationToken)
+    {
+        using (Sync())
+        {
+            if (InFlight(out var background))
+            {
+                return ReadFlushAfterAsync(background, cancellationToken);
+            }
+
+            var reason = _policy.OnRequestBodyRead();
+            if (reason == FlushReason.None || !Holding || Aborting)
+            {
+                return HeldResult(cancellationToken);
+            }
+
+            return FlushEnded(reason, cancellationToken);
+        }
+    }
+
+    /// <summary>A request-body read waits for the peer: a corking send side must not hold what the peer waits for.</summary>
+    public void OnWaitingForPeer() => _cork?.SendHeldNow();
+
+    /// <summary>
+    /// The message is ending (the app returned or completed the response): what is held leaves and, when
+    /// <paramref name="markEnd"/>, a corking send side learns which flush ends the message. For chunked HTTP/1.1 the
+    /// held bytes go to Kestrel unflushed and leave with its terminating chunk, in one send.
+    /// </summary>
+    public ValueTask EndMessageAsync(bool markEnd)
+    {
+        if (_pendingAbort is { } abort)
+        {
+            // The response ends by the abort, not here: Kestrel must not end it before the abort takes effect.
+            _ended = true;
+            return new ValueTask(abort);
+        }
+
+        ValueTask<FlushResult> flush = default;
+        using (Sync())
+        {
+            if (InFlight(out var background))
+            {
+                return new ValueTask(EndAfterAsync(background, markEnd));
+            }
+
+            _ended = true;
+            var held = Holding && (_policy.Held > 0 || _buffer.Length > 0 || _kestrelBytes > 0);
+            if (markEnd && _cork is not null)
+            {
+                // Read only for a send side to tell: the framing is a header lookup.
+                _cork.EndMessage(atNextFlush: held || HttpMessageFraming.EndsWithKestrelFlush(_context));
+            }
+
+            if (held)
+            {
+                if (HttpMessageFraming.IsHttp1Chunked(_context))
+                {
+                    CommitToKestrel(_buffer.All);
+                    _buffer.ConsumeAll(memoryOutstanding: false);
+                }
+                else
+                {
+                    flush = HandOverAll();
+                }
+            }
+
+            _policy.OnFlushed();
+        }
+
+        return flush.IsCompletedSuccessfully ? default : AwaitFlush(flush);
+
+        static async ValueTask AwaitFlush(ValueTask<FlushResult> flush) => await flush.ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The middleware is about to run the handler on this thread. Until <see cref="EndSynchronousPhase"/>, only this
+    /// thread can reach the writer: the timer watches it only once the handler has gone asynchronous, and a
+    /// continuation of the handler runs on another thread or after the phase ended. So the app's calls skip the lock,
+    /// unless the timer still holds the writer from the connection's previous response.
+    /// </summary>
+    public void BeginSynchronousPhase()
+    {
+        if (!Volatile.Read(ref _registered))
+        {
+            _synchronousThreadId = Environment.CurrentManagedThreadId;
+        }
+    }
+
+    /// <summary>The handler returned or went asynchronous: from here on every call takes the lock.</summary>
+    public void EndSynchronousPhase() => _synchronousThreadId = 0;
+
+    /// <summary>The handler went asynchronous: from now on the delay timer watches held bytes.</summary>
+    public void WatchHeldBytes()
+    {
+        lock (_sync)
+        {
+            _watched = true;
+            _policy.CheckDelayAtWrites = false;
+            if (_policy.Held > 0)
+            {
+                RegisterUnderLock();
+            }
+        }
+    }
+
+    /// <summary>Ends the response without flushing (it is over, or failed): the timer lets go of this writer.</summary>
+    public void EndWithoutFlush()
+    {
+        using (Sync())
+        {
+            _buffer.Clear();
+            _policy.OnFlushed();
+            _ended = true;
+        }
+    }
+
+    public void Dispose() => EndWithoutFlush();
+
+    /// <summary>
+    /// Called by <see cref="HeldResponseSweeper"/> on its thread: flushes if the oldest held byte has waited the full
+    /// delay at <paramref name="now"/>. Returns when to look again (a timestamp), or 0 to be let go.
+    /// </summary>
+    public long OnSweep(long now)
+    {
+        lock (_sync)
+        {
+            if (_ended || !Holding || Aborting || _policy.Held == 0)
+            {
+                _registered = false;
+                return 0;
+            }
+
+            if (_policy.OnDeadline(now) == FlushReason.None)
+            {
+                return _policy.Deadline;
+            }
+
+            _registered = false;
+            if (InFlight(out _))
+            {
+                // Its completion registers the writer again.
+                return 0;
+            }
+
+            try
+            {
+                InBackground(FlushEnded(FlushReason.Delay, CancellationToken.None));
+            }
+            catch (InvalidOperationException)
+            {
+                // The response ended under us; Kestrel sends what it has.
+            }
+        }
+
+        return 0;
+    }
+}
