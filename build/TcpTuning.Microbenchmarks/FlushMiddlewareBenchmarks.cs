@@ -1,0 +1,168 @@
+using System.IO.Pipelines;
+using AspNetCore.TcpTuning;
+using AspNetCore.TcpTuning.Configuration;
+using AspNetCore.TcpTuning.Connection;
+using AspNetCore.TcpTuning.Http;
+using AspNetCore.TcpTuning.Platform;
+using BenchmarkDotNet.Attributes;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace TcpTuning.Microbenchmarks;
+
+/// <summary>
+/// What the flush middleware and the message-boundary writer add to one HTTP/1.1 request, on a reused
+/// <see cref="DefaultHttpContext"/> whose server body discards what it is given: the handler alone (the baseline) against
+/// the handler behind the middleware, for a plaintext response (13 bytes, Content-Length) and a chatty one
+/// (64 writes of 100 bytes, chunked).
+/// </summary>
+[MemoryDiagnoser]
+public class FlushMiddlewareBenchmarks : IDisposable
+{
+    private static readonly byte[] s_hello = "Hello, World!"u8.ToArray();
+    private static readonly byte[] s_piece = new byte[100];
+
+    private readonly DefaultHttpContext _context = new();
+    private readonly DiscardingServerBody _server = new();
+    private RequestDelegate _handler = null!;
+    private RequestDelegate _tuned = null!;
+    private ServiceProvider _services = null!;
+    private HeldResponseSweeper _sweeper = null!;
+
+    [Params(ResponseFlushMode.PerWrite, ResponseFlushMode.MessageBoundary)]
+    public ResponseFlushMode Mode { get; set; }
+
+    [Params("plaintext", "chatty")]
+    public string Response { get; set; } = "plaintext";
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _handler = Response == "plaintext" ? PlaintextAsync : ChattyAsync;
+        _services = new ServiceCollection().BuildServiceProvider();
+        _sweeper = new HeldResponseSweeper(TimeProvider.System);
+        var options = Options.Create(new TcpTuningOptions());
+        _tuned = new ResponseFlushMiddleware(_handler, options, TimeProvider.System, _sweeper, new RouteFlushOverrides(_services)).Invoke;
+
+        var profile = EffectiveTcpProfile.Create(new TcpProfile { ResponseFlush = Mode }, overrides: null, "Api", "TcpTuning:Endpoints:Api", TcpPlatform.Current, transportNoDelay: true);
+        _context.Request.Protocol = HttpProtocol.Http11;
+        _context.Features.Set<ITcpTuningFeature>(new TcpTuningConnectionFeature(profile, [], [], quickAck: null));
+        _context.Features.Set<IHttpResponseFeature>(_server);
+        _context.Features.Set<IHttpResponseBodyFeature>(_server);
+    }
+
+    [GlobalCleanup]
+    public void Dispose()
+    {
+        _sweeper?.Dispose();
+        _services?.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    [Benchmark(Baseline = true)]
+    public Task Handler()
+    {
+        _server.Reset();
+        return _handler(_context);
+    }
+
+    [Benchmark]
+    public Task HandlerBehindMiddleware()
+    {
+        _server.Reset();
+        return _tuned(_context);
+    }
+
+    private static Task PlaintextAsync(HttpContext context)
+    {
+        context.Response.ContentLength = s_hello.Length;
+        return context.Response.Body.WriteAsync(s_hello).AsTask();
+    }
+
+    private static async Task ChattyAsync(HttpContext context)
+    {
+        for (var i = 0; i < 64; i++)
+        {
+            await context.Response.Body.WriteAsync(s_piece);
+        }
+    }
+
+    /// <summary>The server's response and body: starts on the first write or flush, discards the bytes.</summary>
+    private sealed class DiscardingServerBody : PipeWriter, IHttpResponseFeature, IHttpResponseBodyFeature
+    {
+        private readonly byte[] _buffer = new byte[8192];
+        private readonly Stream _stream;
+
+        public DiscardingServerBody() => _stream = AsStream();
+
+        public int StatusCode { get; set; } = 200;
+
+        public string? ReasonPhrase { get; set; }
+
+        public IHeaderDictionary Headers { get; set; } = new HeaderDictionary();
+
+        public Stream Body { get; set; } = Stream.Null;
+
+        public bool HasStarted { get; private set; }
+
+        Stream IHttpResponseBodyFeature.Stream => _stream;
+
+        PipeWriter IHttpResponseBodyFeature.Writer => this;
+
+        public void Reset()
+        {
+            HasStarted = false;
+            Headers.Clear();
+        }
+
+        public void OnStarting(Func<object, Task> callback, object state)
+        {
+        }
+
+        public void OnCompleted(Func<object, Task> callback, object state)
+        {
+        }
+
+        public void DisableBuffering()
+        {
+        }
+
+        public Task StartAsync(CancellationToken cancellationToken = default)
+        {
+            HasStarted = true;
+            return Task.CompletedTask;
+        }
+
+        public Task SendFileAsync(string path, long offset, long? count, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public Task CompleteAsync() => Task.CompletedTask;
+
+        public override void Advance(int bytes) => HasStarted = true;
+
+        public override Memory<byte> GetMemory(int sizeHint = 0) => _buffer;
+
+        public override Span<byte> GetSpan(int sizeHint = 0) => _buffer;
+
+        public override void CancelPendingFlush()
+        {
+        }
+
+        public override void Complete(Exception? exception = null)
+        {
+        }
+
+        public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default)
+        {
+            HasStarted = true;
+            return default;
+        }
+
+        public override ValueTask<FlushResult> WriteAsync(ReadOnlyMemory<byte> source, CancellationToken cancellationToken = default)
+        {
+            HasStarted = true;
+            return default;
+        }
+    }
+}
