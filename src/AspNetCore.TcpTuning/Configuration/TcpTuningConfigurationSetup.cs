@@ -28,11 +28,25 @@ internal sealed class TcpTuningConfigurationSetup : IConfigureOptions<TcpTuningO
                     options.Strict = ReadBool(child, errors) ?? options.Strict;
                     break;
                 case "DEFAULTS":
-                    BindProfile(child, options.Defaults, errors);
+                    if (IsSection(child, errors))
+                    {
+                        BindProfile(child, options.Defaults, errors);
+                    }
+
                     break;
                 case "ENDPOINTS":
+                    if (!IsSection(child, errors))
+                    {
+                        break;
+                    }
+
                     foreach (var endpoint in child.GetChildren())
                     {
+                        if (!IsSection(endpoint, errors))
+                        {
+                            continue;
+                        }
+
                         if (!options.Endpoints.TryGetValue(endpoint.Key, out var profile))
                         {
                             profile = new TcpProfile();
@@ -68,13 +82,17 @@ internal sealed class TcpTuningConfigurationSetup : IConfigureOptions<TcpTuningO
                 case "USERTIMEOUT": profile.UserTimeout = ReadTimeSpan(child, errors) ?? profile.UserTimeout; break;
                 case "NOTSENTLOWWATERMARK": profile.NotSentLowWatermark = ReadInt(child, errors) ?? profile.NotSentLowWatermark; break;
                 case "TYPEOFSERVICE": profile.TypeOfService = ReadInt(child, errors) ?? profile.TypeOfService; break;
-                case "CONGESTIONCONTROL": profile.CongestionControl = child.Value ?? profile.CongestionControl; break;
+                case "CONGESTIONCONTROL": profile.CongestionControl = Scalar(child, errors) ?? profile.CongestionControl; break;
                 case "LINGER": profile.Linger = ReadTimeSpan(child, errors) ?? profile.Linger; break;
                 case "DEFERACCEPT": profile.DeferAccept = ReadTimeSpan(child, errors) ?? profile.DeferAccept; break;
                 case "FASTOPENQUEUELENGTH": profile.FastOpenQueueLength = ReadInt(child, errors) ?? profile.FastOpenQueueLength; break;
                 case "KEEPALIVE":
-                    profile.KeepAlive ??= new TcpKeepAliveOptions();
-                    BindKeepAlive(child, profile.KeepAlive, errors);
+                    if (IsSection(child, errors))
+                    {
+                        profile.KeepAlive ??= new TcpKeepAliveOptions();
+                        BindKeepAlive(child, profile.KeepAlive, errors);
+                    }
+
                     break;
                 default:
                     errors.Add(UnknownKey(child, "NoDelay, QuickAck, ResponseFlush, FlushThreshold, MaxFlushDelay, HonorExplicitFlush, Cork, SendBufferSize, ReceiveBufferSize, KeepAlive, UserTimeout, NotSentLowWatermark, TypeOfService, CongestionControl, Linger, DeferAccept, FastOpenQueueLength"));
@@ -98,9 +116,46 @@ internal sealed class TcpTuningConfigurationSetup : IConfigureOptions<TcpTuningO
         }
     }
 
-    private static bool? ReadBool(IConfigurationSection section, List<string> errors)
+    // A value where one is expected: an object, an array or an empty value (JSON null) is an error naming the key.
+    private static string? Scalar(IConfigurationSection section, List<string> errors)
+    {
+        // Only keys that exist are read: no value and no children is a JSON null.
+        if (section.Value is null && section.GetChildren().Any())
+        {
+            errors.Add($"{section.Path} is an object or an array; a single value is expected.");
+            return null;
+        }
+
+        if (string.IsNullOrEmpty(section.Value))
+        {
+            errors.Add($"{section.Path} is empty (null); give a value or remove the key.");
+            return null;
+        }
+
+        if (section.Value.Trim().Length != section.Value.Length)
+        {
+            errors.Add($"{section.Path} has the value '{section.Value}', with spaces around it.");
+            return null;
+        }
+
+        return section.Value;
+    }
+
+    // A section where one is expected: a value there (a string, a number, true) is an error naming the key.
+    private static bool IsSection(IConfigurationSection section, List<string> errors)
     {
         if (section.Value is null)
+        {
+            return true;
+        }
+
+        errors.Add($"{section.Path} has the value '{section.Value}'; an object of settings is expected.");
+        return false;
+    }
+
+    private static bool? ReadBool(IConfigurationSection section, List<string> errors)
+    {
+        if (Scalar(section, errors) is null)
         {
             return null;
         }
@@ -116,7 +171,7 @@ internal sealed class TcpTuningConfigurationSetup : IConfigureOptions<TcpTuningO
 
     private static int? ReadInt(IConfigurationSection section, List<string> errors)
     {
-        if (section.Value is null)
+        if (Scalar(section, errors) is null)
         {
             return null;
         }
@@ -132,12 +187,19 @@ internal sealed class TcpTuningConfigurationSetup : IConfigureOptions<TcpTuningO
 
     private static TimeSpan? ReadTimeSpan(IConfigurationSection section, List<string> errors)
     {
-        if (section.Value is null)
+        if (Scalar(section, errors) is not { } text)
         {
             return null;
         }
 
-        if (TimeSpan.TryParseExact(section.Value, "c", CultureInfo.InvariantCulture, out var value))
+        if (!text.Contains(':', StringComparison.Ordinal) && int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var days))
+        {
+            // The "c" format reads a bare number as days: almost never what was meant.
+            errors.Add($"{section.Path} has the value '{text}', which would be read as {days} days; write a time span as [d.]hh:mm:ss[.fffffff], such as '00:00:30'.");
+            return null;
+        }
+
+        if (TimeSpan.TryParseExact(text, "c", CultureInfo.InvariantCulture, out var value))
         {
             return value;
         }
@@ -149,7 +211,7 @@ internal sealed class TcpTuningConfigurationSetup : IConfigureOptions<TcpTuningO
     private static TEnum? ReadEnum<TEnum>(IConfigurationSection section, string[] names, List<string> errors)
         where TEnum : struct, Enum
     {
-        if (section.Value is null)
+        if (Scalar(section, errors) is null)
         {
             return null;
         }

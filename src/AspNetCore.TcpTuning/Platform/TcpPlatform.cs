@@ -12,7 +12,8 @@ internal sealed class TcpPlatform
     private const int IPPROTO_IP = 0;
     private const int IPPROTO_IPV6 = 41;
     private const int IPPROTO_TCP = 6;
-    private const int IP_TOS = 1;
+    private const int LinuxIpTos = 1;
+    private const int BsdIpTos = 3; // Darwin and FreeBSD (netinet/in.h); their 1 is IP_OPTIONS
 
     private const int LinuxTcpDeferAccept = 9;
     private const int LinuxTcpInfo = 11;
@@ -82,7 +83,12 @@ internal sealed class TcpPlatform
             else
             {
                 level = IPPROTO_IP;
-                name = Supports(TcpOption.TypeOfService) ? IP_TOS : -1;
+                name = Kind switch
+                {
+                    TcpPlatformKind.Linux => LinuxIpTos,
+                    TcpPlatformKind.MacOS or TcpPlatformKind.FreeBsd => BsdIpTos,
+                    _ => -1,
+                };
             }
         }
 

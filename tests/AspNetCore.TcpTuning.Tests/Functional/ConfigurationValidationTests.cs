@@ -1,5 +1,6 @@
 using AspNetCore.TcpTuning.Tests.Infrastructure;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
 
@@ -75,6 +76,29 @@ public sealed class ConfigurationValidationTests
                 "TcpTuning:Endpoints:Nope:SendBufferSize must be between 1 and 1073741823.",
             }.Order(StringComparer.Ordinal),
             error.Failures.Order(StringComparer.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("""{ "Defaults": { "NoDelay": null } }""", "TcpTuning:Defaults:NoDelay is empty (null); give a value or remove the key.")]
+    [InlineData("""{ "Defaults": { "NoDelay": [true] } }""", "TcpTuning:Defaults:NoDelay is an object or an array; a single value is expected.")]
+    [InlineData("""{ "Endpoints": { "Api": { "FlushThreshold": { "Value": 5 } } } }""", "TcpTuning:Endpoints:Api:FlushThreshold is an object or an array; a single value is expected.")]
+    [InlineData("""{ "Defaults": { "QuickAck": ["Adaptive"] } }""", "TcpTuning:Defaults:QuickAck is an object or an array; a single value is expected.")]
+    [InlineData("""{ "Endpoints": { "Api": { "KeepAlive": "yes" } } }""", "TcpTuning:Endpoints:Api:KeepAlive has the value 'yes'; an object of settings is expected.")]
+    [InlineData("""{ "Endpoints": "api" }""", "TcpTuning:Endpoints has the value 'api'; an object of settings is expected.")]
+    [InlineData("""{ "Defaults": 5 }""", "TcpTuning:Defaults has the value '5'; an object of settings is expected.")]
+    [InlineData("""{ "Endpoints": { "Api": "fast" } }""", "TcpTuning:Endpoints:Api has the value 'fast'; an object of settings is expected.")]
+    [InlineData("""{ "Endpoints": { "Api": { "UserTimeout": "00:00:30 " } } }""", "TcpTuning:Endpoints:Api:UserTimeout has the value '00:00:30 ', with spaces around it.")]
+    [InlineData("""{ "Endpoints": { "Api": { "UserTimeout": "30" } } }""", "TcpTuning:Endpoints:Api:UserTimeout has the value '30', which would be read as 30 days; write a time span as [d.]hh:mm:ss[.fffffff], such as '00:00:30'.")]
+    public async Task WrongShapeInJson_FailsAtStart_NamingTheKey(string tuningJson, string expected)
+    {
+        var builder = TuningTestServer.CreateBuilder(Settings([]), new FakeLogCollector(), new());
+        builder.Configuration.AddJsonStream(new MemoryStream(System.Text.Encoding.UTF8.GetBytes($$"""{ "TcpTuning": {{tuningJson}} }""")));
+        builder.WebHost.UseTcpTuning();
+        await using var app = builder.Build();
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
+
+        Assert.Contains(expected, error.Failures);
     }
 
     [Fact]

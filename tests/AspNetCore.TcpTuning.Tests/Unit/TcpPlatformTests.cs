@@ -14,6 +14,9 @@ public sealed class TcpPlatformTests
     [InlineData("Linux", "DeferAccept", 6, 9)]
     [InlineData("Linux", "FastOpenQueueLength", 6, 23)]
     [InlineData("Linux", "TypeOfService", 0, 1)]
+    [InlineData("MacOS", "TypeOfService", 0, 3)]
+    [InlineData("FreeBsd", "TypeOfService", 0, 3)]
+    // The numbers of linux/in.h, linux/in6.h, linux/tcp.h, and Darwin's and FreeBSD's netinet/in.h and netinet/tcp.h.
     public void TryGetRawOption_KnownOption_ReturnsPlatformNumbers(string kind, string option, int level, int name)
     {
         Assert.True(new TcpPlatform(Enum.Parse<TcpPlatformKind>(kind)).TryGetRawOption(Enum.Parse<TcpOption>(option), AddressFamily.InterNetwork, out var actualLevel, out var actualName));
@@ -28,6 +31,21 @@ public sealed class TcpPlatformTests
     {
         Assert.True(new TcpPlatform(Enum.Parse<TcpPlatformKind>(kind)).TryGetRawOption(TcpOption.TypeOfService, AddressFamily.InterNetworkV6, out var actualLevel, out var actualName));
         Assert.Equal((level, name), (actualLevel, actualName));
+    }
+
+    [Theory]
+    [InlineData("Linux", true, 6, 11)]
+    [InlineData("MacOS", false, 0, 0)]
+    [InlineData("Windows", false, 0, 0)]
+    public void TryGetTcpInfoOption_LinuxOnly(string kind, bool available, int level, int name)
+    {
+        var found = new TcpPlatform(Enum.Parse<TcpPlatformKind>(kind)).TryGetTcpInfoOption(out var actualLevel, out var actualName);
+
+        Assert.Equal(available, found);
+        if (available)
+        {
+            Assert.Equal((level, name), (actualLevel, actualName));
+        }
     }
 
     [Theory]
