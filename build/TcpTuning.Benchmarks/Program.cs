@@ -553,6 +553,30 @@ async Task<int> FullRunAsync(BenchOptions options)
                 Goal(report, "#4", "async chatty: 1.00 send per response (veth)", $"{perResponse:F2}", Math.Abs(perResponse - 1) < 0.01);
             }
 
+            if (corkLoad.Count > 0)
+            {
+                foreach (var (mix, _) in CorkLoadMixes)
+                {
+                    var bareRate = Median(corkLoad[(mix + "bare Kestrel", "rps")]);
+                    var bareGen1 = Median(corkLoad[(mix + "bare Kestrel", "gen1")]);
+                    foreach (var (name, _, _) in corkLoadModes.Where(m => m.Name.StartsWith("Cork", StringComparison.Ordinal)))
+                    {
+                        var key = mix + name;
+                        var ratio = Median(corkLoad[(key, "rps")]) / bareRate;
+                        Goal(report, "#15", $"{name}, {mix} mix, {CorkLoadConnections} connections: req/s >= 0.95x bare", $"{ratio:F2}x", ratio >= 0.95);
+                        Goal(report, "#15", $"{name}, {mix} mix: gen1 collections <= bare's", $"{Median(corkLoad[(key, "gen1")]):F0} (bare {bareGen1:F0})", Median(corkLoad[(key, "gen1")]) <= bareGen1);
+                        Goal(report, "#15", $"{name}, {mix} mix: releases at an abort only where wrk cut responses off at the run's end (<= 1 per connection)", $"{Median(corkLoad[(key, "abort")]):F0}", Median(corkLoad[(key, "abort")]) <= CorkLoadConnections);
+                    }
+                }
+
+                var barePrompt = Median(prompt[("bare Kestrel", "p50")]);
+                foreach (var (name, _, _) in corkLoadModes.Where(m => m.Name.StartsWith("Cork", StringComparison.Ordinal)))
+                {
+                    var p50 = Median(prompt[(name, "p50")]);
+                    Goal(report, "#15", $"{name}: a prompt before a body read, p50 <= bare + 1 ms", $"{p50:F3} ms (bare {barePrompt:F3})", p50 <= barePrompt + 1);
+                }
+            }
+
             return report.ToString();
         }
 
