@@ -23,4 +23,4 @@ if cc -shared -fPIC -O2 -o artifacts/libsendcount.so build/sendcount/sendcount.c
 fi
 
 dotnet build build/TcpTuning.Benchmarks -c Release -nologo -v q
-dotnet build/TcpTuning.Benchmarks/bin/Release/net10.0/TcpTuning.Benchmarks.dll --out docs/benchmarks.md "${counter[@]}" "$@"
+dotnet build/TcpTuning.Benchmarks/bin/Release/net10.0/TcpTuning.Benchmarks.dll "${counter[@]}" "$@"
