@@ -23,18 +23,21 @@ internal sealed class TcpTuningOptionsValidator : IValidateOptions<TcpTuningOpti
     private readonly Func<string> _kestrelEndpointsPath;
     private readonly TcpPlatform _platform;
     private readonly IReadOnlySet<string>? _congestionControls;
+    private readonly Func<string, bool> _canSetCongestionControl;
 
     public TcpTuningOptionsValidator(KestrelEndpointCatalog catalog, TcpPlatform platform)
-        : this(catalog.GetEndpoints, () => catalog.EndpointsPath, platform, CongestionControlCatalog.GetAvailable())
+        : this(catalog.GetEndpoints, () => catalog.EndpointsPath, platform, CongestionControlCatalog.GetAvailable(), CongestionControlCatalog.CanSet)
     {
     }
 
-    internal TcpTuningOptionsValidator(Func<IReadOnlyList<KestrelNamedEndpoint>> kestrelEndpoints, Func<string> kestrelEndpointsPath, TcpPlatform platform, IReadOnlySet<string>? congestionControls)
+    // canSetCongestionControl: whether this process may set an algorithm the kernel offers (a probe, replaced in tests).
+    internal TcpTuningOptionsValidator(Func<IReadOnlyList<KestrelNamedEndpoint>> kestrelEndpoints, Func<string> kestrelEndpointsPath, TcpPlatform platform, IReadOnlySet<string>? congestionControls, Func<string, bool>? canSetCongestionControl = null)
     {
         _kestrelEndpoints = kestrelEndpoints;
         _kestrelEndpointsPath = kestrelEndpointsPath;
         _platform = platform;
         _congestionControls = congestionControls;
+        _canSetCongestionControl = canSetCongestionControl ?? (_ => true);
     }
 
     public ValidateOptionsResult Validate(string? name, TcpTuningOptions options)
@@ -92,6 +95,12 @@ internal sealed class TcpTuningOptionsValidator : IValidateOptions<TcpTuningOpti
             else if (_congestionControls is not null && !_congestionControls.Contains(congestionControl))
             {
                 errors.Add($"{prefix}:CongestionControl '{congestionControl}' is not offered by this kernel; tcp_available_congestion_control lists: {string.Join(", ", _congestionControls.Order(StringComparer.Ordinal))}.");
+            }
+            else if (_congestionControls is not null && _platform.Supports(TcpOption.CongestionControl) && !_canSetCongestionControl(congestionControl))
+            {
+                // Offered but not allowed to this process: every connection's setsockopt would fail (EPERM).
+                var allowed = CongestionControlCatalog.GetAllowed() is { } names ? string.Join(", ", names.Order(StringComparer.Ordinal)) : "(unknown)";
+                errors.Add($"{prefix}:CongestionControl '{congestionControl}' is offered by this kernel but this process may not set it; tcp_allowed_congestion_control lists: {allowed} (others need CAP_NET_ADMIN).");
             }
         }
 
