@@ -29,6 +29,9 @@ internal sealed class KestrelNamedEndpoint
 
     private BindingAddress? Address { get; }
 
+    /// <summary>Whether the URL binds something other than TCP (a Unix-domain socket or a named pipe).</summary>
+    public bool IsNotTcp => Address is { IsUnixPipe: true } or { IsNamedPipe: true };
+
     /// <summary>
     /// Whether Kestrel binds <paramref name="endPoint"/> for this endpoint's URL: an IP literal binds itself,
     /// <c>localhost</c> binds both loopback addresses, and any other host binds the wildcard addresses.

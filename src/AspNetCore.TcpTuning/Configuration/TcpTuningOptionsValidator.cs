@@ -1,4 +1,6 @@
+using AspNetCore.TcpTuning.Diagnostics;
 using AspNetCore.TcpTuning.Platform;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace AspNetCore.TcpTuning.Configuration;
@@ -24,10 +26,14 @@ internal sealed class TcpTuningOptionsValidator : IValidateOptions<TcpTuningOpti
     private readonly TcpPlatform _platform;
     private readonly IReadOnlySet<string>? _congestionControls;
     private readonly Func<string, bool> _canSetCongestionControl;
+    private readonly HashSet<string> _warned = [];
+    private readonly Action<string, string>? _onNotTcp;
 
-    public TcpTuningOptionsValidator(KestrelEndpointCatalog catalog, TcpPlatform platform)
+    public TcpTuningOptionsValidator(KestrelEndpointCatalog catalog, TcpPlatform platform, ILogger<TcpTuningOptionsValidator> logger)
         : this(catalog.GetEndpoints, () => catalog.EndpointsPath, platform, CongestionControlCatalog.GetAvailable(), CongestionControlCatalog.CanSet)
     {
+        // Once per key: validation runs again when options are read anew.
+        _onNotTcp = (key, url) => TcpTuningLog.OptionNotForTcpEndpoint(logger, key, url);
     }
 
     // canSetCongestionControl: whether this process may set an algorithm the kernel offers (a probe, replaced in tests).
@@ -57,9 +63,53 @@ internal sealed class TcpTuningOptionsValidator : IValidateOptions<TcpTuningOpti
             }
 
             AddErrors(builder, ValidateProfile(prefix, profile, options.Defaults, options.Strict));
+            if (endpoints.FirstOrDefault(e => string.Equals(e.Name, endpointName, StringComparison.OrdinalIgnoreCase)) is { IsNotTcp: true } notTcp)
+            {
+                foreach (var key in TcpOnlyKeysSet(profile))
+                {
+                    if (options.Strict)
+                    {
+                        builder.AddError($"{prefix}:{key} applies to TCP endpoints only; {_kestrelEndpointsPath()}:{notTcp.Name}:Url is {notTcp.Url}.");
+                    }
+                    else if (FirstWarning($"{prefix}:{key}"))
+                    {
+                        _onNotTcp?.Invoke($"{prefix}:{key}", notTcp.Url!);
+                    }
+                }
+            }
         }
 
         return builder.Build();
+    }
+
+    private bool FirstWarning(string key)
+    {
+        lock (_warned)
+        {
+            return _warned.Add(key);
+        }
+    }
+
+    // The keys an endpoint sets that only a TCP socket has: on a Unix-domain socket or a named pipe they are skipped.
+    private static IEnumerable<string> TcpOnlyKeysSet(TcpProfile profile)
+    {
+        (string Key, bool Set)[] keys =
+        [
+            ("NoDelay", profile.NoDelay is not null),
+            ("QuickAck", profile.QuickAck is not null),
+            ("Cork", profile.Cork is not null),
+            ("SendBufferSize", profile.SendBufferSize is not null),
+            ("ReceiveBufferSize", profile.ReceiveBufferSize is not null),
+            ("KeepAlive", profile.KeepAlive is not null),
+            ("UserTimeout", profile.UserTimeout is not null),
+            ("NotSentLowWatermark", profile.NotSentLowWatermark is not null),
+            ("TypeOfService", profile.TypeOfService is not null),
+            ("CongestionControl", profile.CongestionControl is not null),
+            ("Linger", profile.Linger is not null),
+            ("DeferAccept", profile.DeferAccept is not null),
+            ("FastOpenQueueLength", profile.FastOpenQueueLength is not null),
+        ];
+        return keys.Where(k => k.Set).Select(k => k.Key);
     }
 
     /// <summary>The errors of one profile, each naming its full key below <paramref name="prefix"/>.</summary>

@@ -19,4 +19,7 @@ internal static partial class TcpTuningLog
 
     [LoggerMessage(5, LogLevel.Information, "Endpoint {EndPoint} uses the TCP settings of {Source}; listen socket: [{ListenOptions}]; accepted sockets: [{AcceptOptions}].", EventName = "EndpointBound")]
     public static partial void EndpointBound(ILogger logger, EndPoint endPoint, string source, string listenOptions, string acceptOptions);
+
+    [LoggerMessage(6, LogLevel.Warning, "{Key} applies to TCP endpoints only; the endpoint binds {Url}, so it is skipped (Strict makes this an error).", EventName = "OptionNotForTcpEndpoint")]
+    public static partial void OptionNotForTcpEndpoint(ILogger logger, string key, string url);
 }
