@@ -28,17 +28,21 @@ internal sealed class TcpTuningOptionsValidator : IValidateOptions<TcpTuningOpti
     private readonly Func<string, bool> _canSetCongestionControl;
     private readonly HashSet<string> _warned = [];
     private readonly Action<string, string>? _onNotTcp;
+    private readonly Action<string, int>? _onFastOpenIgnored;
+    private readonly Func<int?> _fastOpen;
 
     public TcpTuningOptionsValidator(KestrelEndpointCatalog catalog, TcpPlatform platform, ILogger<TcpTuningOptionsValidator> logger)
         : this(catalog.GetEndpoints, () => catalog.EndpointsPath, platform, CongestionControlCatalog.GetAvailable(), CongestionControlCatalog.CanSet)
     {
         // Once per key: validation runs again when options are read anew.
         _onNotTcp = (key, url) => TcpTuningLog.OptionNotForTcpEndpoint(logger, key, url);
+        _onFastOpenIgnored = (key, sysctl) => TcpTuningLog.FastOpenIgnoredByKernel(logger, key, sysctl);
     }
 
     // canSetCongestionControl: whether this process may set an algorithm the kernel offers (a probe, replaced in tests).
-    internal TcpTuningOptionsValidator(Func<IReadOnlyList<KestrelNamedEndpoint>> kestrelEndpoints, Func<string> kestrelEndpointsPath, TcpPlatform platform, IReadOnlySet<string>? congestionControls, Func<string, bool>? canSetCongestionControl = null)
+    internal TcpTuningOptionsValidator(Func<IReadOnlyList<KestrelNamedEndpoint>> kestrelEndpoints, Func<string> kestrelEndpointsPath, TcpPlatform platform, IReadOnlySet<string>? congestionControls, Func<string, bool>? canSetCongestionControl = null, Func<int?>? fastOpen = null)
     {
+        _fastOpen = fastOpen ?? KernelTcpSettings.FastOpen;
         _kestrelEndpoints = kestrelEndpoints;
         _kestrelEndpointsPath = kestrelEndpointsPath;
         _platform = platform;
@@ -127,6 +131,18 @@ internal sealed class TcpTuningOptionsValidator : IValidateOptions<TcpTuningOpti
 
         Range(errors, prefix, "TypeOfService", profile.TypeOfService, 0, MaxTypeOfService);
         Range(errors, prefix, "FastOpenQueueLength", profile.FastOpenQueueLength, 1, MaxFastOpenQueueLength);
+        if (profile.FastOpenQueueLength is not null && _platform.Supports(TcpOption.FastOpenQueueLength) && _fastOpen() is { } fastOpen && !KernelTcpSettings.AllowsServerFastOpen(fastOpen))
+        {
+            // The kernel takes the option and ignores it: reported applied, it would do nothing.
+            if (strict)
+            {
+                errors.Add($"{prefix}:FastOpenQueueLength has no effect: net.ipv4.tcp_fastopen is {fastOpen}, without the server bit (2); set it to 3 or remove the key.");
+            }
+            else if (FirstWarning($"{prefix}:FastOpenQueueLength"))
+            {
+                _onFastOpenIgnored?.Invoke($"{prefix}:FastOpenQueueLength", fastOpen);
+            }
+        }
         Seconds(errors, prefix, "Linger", profile.Linger, 0, MaxLingerSeconds);
         Seconds(errors, prefix, "DeferAccept", profile.DeferAccept, 1, MaxDeferAcceptSeconds);
 

@@ -22,4 +22,7 @@ internal static partial class TcpTuningLog
 
     [LoggerMessage(6, LogLevel.Warning, "{Key} applies to TCP endpoints only; the endpoint binds {Url}, so it is skipped (Strict makes this an error).", EventName = "OptionNotForTcpEndpoint")]
     public static partial void OptionNotForTcpEndpoint(ILogger logger, string key, string url);
+
+    [LoggerMessage(7, LogLevel.Warning, "{Key} has no effect: net.ipv4.tcp_fastopen is {FastOpen}, without the server bit (2); set it to 3 or remove the key (Strict makes this an error).", EventName = "FastOpenIgnoredByKernel")]
+    public static partial void FastOpenIgnoredByKernel(ILogger logger, string key, int fastOpen);
 }

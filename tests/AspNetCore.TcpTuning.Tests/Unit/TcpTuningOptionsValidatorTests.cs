@@ -33,6 +33,30 @@ public sealed class TcpTuningOptionsValidatorTests
         }
     }
 
+    [Theory]
+    [InlineData(1, false)]
+    [InlineData(3, true)]
+    [InlineData(2, true)]
+    public void FastOpenQueueLength_KernelWithoutTheServerBit_FailsInStrictMode(int sysctl, bool succeeds)
+    {
+        var validator = new TcpTuningOptionsValidator(
+            () => [new KestrelNamedEndpoint("Api", "http://127.0.0.2:0")],
+            () => "Kestrel:Endpoints",
+            new TcpPlatform(TcpPlatformKind.Linux),
+            congestionControls: null,
+            fastOpen: () => sysctl);
+        var options = new TcpTuningOptions { Strict = true };
+        options.Endpoints["Api"] = new TcpProfile { FastOpenQueueLength = 64 };
+
+        var result = validator.Validate(null, options);
+
+        Assert.Equal(succeeds, result.Succeeded);
+        if (!succeeds)
+        {
+            Assert.Equal([$"TcpTuning:Endpoints:Api:FastOpenQueueLength has no effect: net.ipv4.tcp_fastopen is {sysctl}, without the server bit (2); set it to 3 or remove the key."], result.Failures);
+        }
+    }
+
     [LinuxFact]
     public void CanSet_AnAllowedAlgorithm_True()
     {
