@@ -23,4 +23,12 @@ public interface ITcpTuningFeature
 
     /// <summary>How many times TCP_QUICKACK was re-armed on this connection so far.</summary>
     long QuickAckRearms { get; }
+
+    /// <summary>
+    /// The endpoint's response-flush mode (a route or the response itself may choose another: <see cref="IResponseFlushFeature"/>).
+    /// </summary>
+    ResponseFlushMode ResponseFlush { get; }
+
+    /// <summary>Whether this connection's sends are corked (<see cref="TcpProfile.Cork"/> on a platform that has it).</summary>
+    bool Cork { get; }
 }

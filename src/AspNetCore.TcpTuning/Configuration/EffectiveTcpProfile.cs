@@ -24,6 +24,9 @@ internal sealed class EffectiveTcpProfile
 
     public QuickAckMode QuickAck { get; private init; }
 
+    /// <summary>TCP_NODELAY on accepted sockets: the endpoint's, else what Kestrel's transport sets.</summary>
+    public bool NoDelay { get; private init; }
+
     public ResponseFlushPolicy ResponseFlush { get; private init; } = ResponseFlushPolicy.From(new TcpProfile());
 
     public bool Cork { get; private init; }
@@ -166,6 +169,7 @@ internal sealed class EffectiveTcpProfile
 
         return new EffectiveTcpProfile(endpointName, keyPrefix)
         {
+            NoDelay = merged.NoDelay ?? transportNoDelay,
             QuickAck = platform.Supports(TcpOption.QuickAck) ? merged.QuickAck ?? QuickAckMode.Default : QuickAckMode.Default,
             ResponseFlush = ResponseFlushPolicy.From(merged),
             Cork = merged.Cork == true && platform.Supports(TcpOption.Cork),

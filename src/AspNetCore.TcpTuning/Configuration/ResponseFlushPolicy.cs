@@ -9,4 +9,9 @@ internal sealed record ResponseFlushPolicy(ResponseFlushMode Mode, int FlushThre
         profile.FlushThreshold ?? TcpTuningDefaults.FlushThreshold,
         profile.MaxFlushDelay ?? TcpTuningDefaults.MaxFlushDelay,
         profile.HonorExplicitFlush ?? TcpTuningDefaults.HonorExplicitFlush);
+
+    /// <summary>The mode and, for <see cref="ResponseFlushMode.MessageBoundary"/>, its settings, as the start-up log shows them.</summary>
+    public string Describe() => Mode == ResponseFlushMode.MessageBoundary
+        ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"MessageBoundary (FlushThreshold {FlushThreshold}, MaxFlushDelay {MaxFlushDelay:c}, HonorExplicitFlush {HonorExplicitFlush})")
+        : Mode.ToString();
 }

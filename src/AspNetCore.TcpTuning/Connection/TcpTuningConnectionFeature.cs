@@ -41,6 +41,12 @@ internal sealed class TcpTuningConnectionFeature : ITcpTuningFeature
     /// <inheritdoc />
     public long QuickAckRearms => _quickAck?.Rearms ?? 0;
 
+    /// <inheritdoc />
+    public ResponseFlushMode ResponseFlush => Profile.ResponseFlush.Mode;
+
+    /// <inheritdoc />
+    bool ITcpTuningFeature.Cork => Cork is not null;
+
     /// <summary>Takes the HTTP layer's reusable per-response state of this connection, if it is not in use.</summary>
     public T? TakeResponseState<T>()
         where T : class

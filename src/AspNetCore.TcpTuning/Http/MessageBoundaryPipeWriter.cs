@@ -52,6 +52,7 @@ internal sealed partial class MessageBoundaryPipeWriter : PipeWriter, IDisposabl
     private bool _watched;
     private int _synchronousThreadId;
     private bool _poolResolved;
+    private ResponseFlushMode? _modeOverride;
 
     public MessageBoundaryPipeWriter(TimeProvider timeProvider, HeldResponseSweeper sweeper)
     {
@@ -87,6 +88,7 @@ internal sealed partial class MessageBoundaryPipeWriter : PipeWriter, IDisposabl
         _routesOverride = routesOverride;
         _cork = cork;
         _decision = ResponseFlushDecision.Undecided;
+        _modeOverride = null;
         _bodyless = false;
         _started = false;
         _declaredLength = -1;
@@ -314,6 +316,22 @@ internal sealed partial class MessageBoundaryPipeWriter : PipeWriter, IDisposabl
     }
 
     // Decides, if undecided; whether the response holds and has yet to be started.
+    /// <summary>
+    /// The response's mode: the handler's choice (<see cref="IResponseFlushFeature"/>), else the route's, else the
+    /// endpoint's. A choice made after the decision has no effect.
+    /// </summary>
+    public ResponseFlushMode Mode
+    {
+        get => _modeOverride ?? (_routesOverride ? _context.GetEndpoint()?.Metadata.GetMetadata<IResponseFlushMetadata>()?.Mode ?? _settings.Mode : _settings.Mode);
+        set
+        {
+            if (_decision == ResponseFlushDecision.Undecided)
+            {
+                _modeOverride = value;
+            }
+        }
+    }
+
     private bool NeedsStart()
     {
         if (_decision != ResponseFlushDecision.Undecided)
@@ -327,7 +345,7 @@ internal sealed partial class MessageBoundaryPipeWriter : PipeWriter, IDisposabl
 
     private ResponseFlushDecision Decide()
     {
-        var mode = _routesOverride ? _context.GetEndpoint()?.Metadata.GetMetadata<IResponseFlushMetadata>()?.Mode ?? _settings.Mode : _settings.Mode;
+        var mode = Mode;
         var response = _context.Response;
         var isHead = HttpMethods.IsHead(_context.Request.Method);
         var decision = ResponseFlushDecider.Decide(mode, response.StatusCode, response.ContentType, isHead);

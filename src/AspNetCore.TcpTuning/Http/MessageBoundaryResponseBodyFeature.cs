@@ -11,7 +11,7 @@ namespace AspNetCore.TcpTuning.Http;
 /// <c>Response.Body</c>, <c>Response.BodyWriter</c>, <c>Response.WriteAsync</c> or <c>SendFileAsync</c>, follow the
 /// message-boundary flush policy.
 /// </summary>
-internal sealed class MessageBoundaryResponseBodyFeature : IHttpResponseBodyFeature, IDisposable
+internal sealed class MessageBoundaryResponseBodyFeature : IHttpResponseBodyFeature, IResponseFlushFeature, IDisposable
 {
     private readonly MessageBoundaryPipeWriter _writer;
     private IHttpResponseBodyFeature _inner = null!;
@@ -29,6 +29,13 @@ internal sealed class MessageBoundaryResponseBodyFeature : IHttpResponseBodyFeat
         {
             _stream = null;
         }
+    }
+
+    /// <inheritdoc />
+    public ResponseFlushMode Mode
+    {
+        get => _writer.Mode;
+        set => _writer.Mode = value;
     }
 
     public Stream Stream => _stream ??= new MessageBoundaryStream(_writer, _inner.Stream);

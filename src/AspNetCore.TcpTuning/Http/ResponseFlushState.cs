@@ -14,6 +14,7 @@ internal sealed class ResponseFlushState : IDisposable
     private IHttpResponseBodyFeature _originalResponseBody = null!;
     private Stream? _originalRequestBody;
     private object? _originalRequestPipe;
+    private object? _originalFlushFeature;
     private bool _canHaveBody;
     private TcpTuningConnectionFeature? _owner;
 
@@ -41,6 +42,8 @@ internal sealed class ResponseFlushState : IDisposable
 
         ResponseBody.Initialize(context, responseBody, policy, routesOverride, cork);
         context.Features[typeof(IHttpResponseBodyFeature)] = ResponseBody;
+        _originalFlushFeature = context.Features[typeof(IResponseFlushFeature)];
+        context.Features[typeof(IResponseFlushFeature)] = ResponseBody;
         if (_canHaveBody)
         {
             _originalRequestBody = context.Request.Body;
@@ -68,6 +71,8 @@ internal sealed class ResponseFlushState : IDisposable
         }
 
         context.Features[typeof(IHttpResponseBodyFeature)] = _originalResponseBody;
+        context.Features[typeof(IResponseFlushFeature)] = _originalFlushFeature;
+        _originalFlushFeature = null;
         ResponseBody.BoundaryWriter.UnhookAbort();
         if (_canHaveBody)
         {

@@ -73,8 +73,13 @@ internal sealed class TcpTuningConnectionListenerFactory : IConnectionListenerFa
             _logger,
             listener.EndPoint,
             profile.KeyPrefix,
+            profile.NoDelay,
+            profile.QuickAck.ToString(),
+            profile.ResponseFlush.Describe(),
+            profile.Cork,
             string.Join(", ", profile.ListenSettings.Select(s => TcpOptionKeys.Of(s.Option))),
-            string.Join(", ", profile.AcceptKeys));
+            string.Join(", ", profile.AcceptKeys),
+            string.Join(", ", profile.UnsupportedKeys));
         return new TcpTuningConnectionListener(listener, profile, _connectionTuner);
     }
 }

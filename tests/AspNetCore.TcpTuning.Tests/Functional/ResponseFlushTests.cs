@@ -190,6 +190,23 @@ public sealed class ResponseFlushTests
         Assert.True(boundaryEndpointPerWriteRoute > 5, $"[ResponseFlush(PerWrite)] route sent {boundaryEndpointPerWriteRoute} data segments");
     }
 
+    [LinuxFact]
+    public async Task PerResponseOverride_IResponseFlushFeature_WinsOverRouteAndEndpoint()
+    {
+        await using var server = await StartAsync();
+
+        var endpointHolds = await DataSegmentsAsync(server.AddressOn(BoundaryHost), "/chatty?n=32&delayMs=1");
+        var handlerStreams = await DataSegmentsAsync(server.AddressOn(BoundaryHost), "/chatty?n=32&delayMs=1&mode=PerWrite");
+        var routeHoldsHandlerStreams = await DataSegmentsAsync(server.AddressOn(PerWriteHost), "/chatty-boundary?n=32&delayMs=1&mode=PerWrite");
+        var routeStreamsHandlerHolds = await DataSegmentsAsync(server.AddressOn(BoundaryHost), "/chatty-perwrite?n=32&delayMs=1&mode=MessageBoundary");
+
+        // About one segment when the response holds, about one per write (32) when it does not.
+        Assert.Equal(1, endpointHolds);
+        Assert.True(handlerStreams > 5, $"a handler that chose PerWrite on a MessageBoundary endpoint sent {handlerStreams} data segments");
+        Assert.True(routeHoldsHandlerStreams > 5, $"a handler that chose PerWrite on a MessageBoundary route sent {routeHoldsHandlerStreams} data segments");
+        Assert.True(routeStreamsHandlerHolds <= 2, $"a handler that chose MessageBoundary on a PerWrite route sent {routeStreamsHandlerHolds} data segments");
+    }
+
     [Fact]
     public async Task ServerSentEvents_EachEventArrivesBeforeTheNextIsWritten()
     {
@@ -535,6 +552,12 @@ public sealed class ResponseFlushTests
         if (context.Request.Query.ContainsKey("length"))
         {
             context.Response.ContentLength = n * s_piece.Length;
+        }
+
+        if (context.Request.Query.TryGetValue("mode", out var mode))
+        {
+            // The handler's own choice for this response, before its first write.
+            context.Features.Get<IResponseFlushFeature>()!.Mode = Enum.Parse<ResponseFlushMode>(mode!);
         }
 
         var delay = context.Request.Query.TryGetValue("delayMs", out var ms) ? int.Parse(ms!, CultureInfo.InvariantCulture) : 0;
