@@ -23,8 +23,7 @@ internal static class QuickCompare
         var connections = IntArgument(args, "--connections", 32);
         var seconds = IntArgument(args, "--seconds", 3);
         var script = args.Contains("--pipelined") ? Path.Combine(AppContext.BaseDirectory, "pipeline.lua")
-            : args.Contains("--mixed") ? Path.Combine(AppContext.BaseDirectory, "mixed.lua")
-            : args.Contains("--steady") ? Path.Combine(AppContext.BaseDirectory, "mixed-steady.lua")
+            : args.Contains("--mixed") || args.Contains("--steady") ? Path.Combine(AppContext.BaseDirectory, "mixed.lua")
             : null;
         var wrk = Wrk.Find();
         if (wrk is null)
@@ -83,7 +82,7 @@ internal static class QuickCompare
             {
                 var cpuBefore = server.CpuTime;
                 var before = await server.StatsAsync();
-                var result = await wrk.RunAsync(url, seconds, connections, script: script, scriptArguments: script?.EndsWith("pipeline.lua", StringComparison.Ordinal) == true ? "16" : null);
+                var result = await wrk.RunAsync(url, seconds, connections, script: script, scriptArguments: script?.EndsWith("pipeline.lua", StringComparison.Ordinal) == true ? "16" : args.Contains("--steady") ? "steady" : null);
                 var cpuPerRequest = (server.CpuTime - cpuBefore).TotalMicroseconds / result.Requests;
                 // Descriptors once wrk's connections are closed: give the server a moment to see them go.
                 await Task.Delay(TimeSpan.FromSeconds(2));

@@ -120,37 +120,17 @@ public sealed class CorkFaultTests
             stream = ssl;
         }
 
-        if (fault == Fault.Http2StreamsOpen)
+        await using (stream)
         {
-            await using (stream)
+            if (fault == Fault.Http2StreamsOpen)
             {
                 Assert.Equal(SslApplicationProtocol.Http2, ((SslStream)stream).NegotiatedApplicationProtocol);
                 await stream.WriteAsync(Http2StreamsRequest());
 
                 // Some of the responses (flow control stops them at 64 KiB in all), then gone with four streams open.
-                var buffer = new byte[16384];
-                var total = 0;
-                while (total < 32 * 1024)
-                {
-                    var read = await stream.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
-                    if (read == 0)
-                    {
-                        break;
-                    }
-
-                    total += read;
-                }
-
-                socket.LingerState = new LingerOption(true, 0);
-                socket.Close();
+                await ReadAtLeastAsync(stream, 32 * 1024);
             }
-
-            return;
-        }
-
-        await using (stream)
-        {
-            if (fault == Fault.MidRequestBody)
+            else if (fault == Fault.MidRequestBody)
             {
                 // Half a megabyte of a one-megabyte upload, then gone.
                 await stream.WriteAsync(Encoding.ASCII.GetBytes("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 1048576\r\n\r\n"));
@@ -166,22 +146,26 @@ public sealed class CorkFaultTests
             {
                 // The start of a 4 MiB response, while the server is still sending.
                 await stream.WriteAsync(Encoding.ASCII.GetBytes("GET /big?kib=4096 HTTP/1.1\r\nHost: x\r\n\r\n"));
-                var buffer = new byte[16384];
-                var total = 0;
-                while (total < 64 * 1024)
-                {
-                    var read = await stream.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
-                    if (read == 0)
-                    {
-                        break;
-                    }
-
-                    total += read;
-                }
+                await ReadAtLeastAsync(stream, 64 * 1024);
             }
 
             socket.LingerState = new LingerOption(true, 0);
             socket.Close();
+        }
+    }
+
+    private static async Task ReadAtLeastAsync(Stream stream, int bytes)
+    {
+        var buffer = new byte[16384];
+        for (var total = 0; total < bytes;)
+        {
+            var read = await stream.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+            if (read == 0)
+            {
+                return;
+            }
+
+            total += read;
         }
     }
 
