@@ -62,6 +62,10 @@ public sealed class TcpProfile
     /// <summary>The congestion-control algorithm (TCP_CONGESTION), one the kernel lists as available.</summary>
     public string? CongestionControl { get; set; }
 
+    /// <summary>Socket options the typed settings lack, set as given (see <see cref="RawSocketOption"/>).</summary>
+    /// <remarks>A list is one value: an endpoint's list replaces the one in <see cref="TcpTuningOptions.Defaults"/>.</remarks>
+    public IList<RawSocketOption>? RawOptions { get; set; }
+
     /// <summary>How long closing waits for unsent data (SO_LINGER). Whole seconds; zero makes a close send a reset.</summary>
     public TimeSpan? Linger { get; set; }
 

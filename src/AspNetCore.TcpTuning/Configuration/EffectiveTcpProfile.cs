@@ -44,7 +44,7 @@ internal sealed class EffectiveTcpProfile
     public IReadOnlyList<string> UnsupportedKeys { get; private init; } = [];
 
     /// <summary>The full configuration key of an option of this profile.</summary>
-    public string KeyOf(TcpOption option) => $"{KeyPrefix}:{TcpOptionKeys.Of(option)}";
+    public string KeyOf(SocketOptionSetting setting) => $"{KeyPrefix}:{setting.KeyBelowProfile}";
 
     /// <summary>Merges key by key: <paramref name="overrides"/> win over <paramref name="defaults"/>.</summary>
     /// <param name="defaults">The defaults every endpoint inherits.</param>
@@ -167,6 +167,8 @@ internal sealed class EffectiveTcpProfile
             Add(listen, TcpOption.FastOpenQueueLength, fastOpen);
         }
 
+        AddRawOptions(merged.RawOptions, platform, accept, listen);
+
         return new EffectiveTcpProfile(endpointName, keyPrefix)
         {
             NoDelay = merged.NoDelay ?? transportNoDelay,
@@ -174,7 +176,7 @@ internal sealed class EffectiveTcpProfile
             ResponseFlush = ResponseFlushPolicy.From(merged),
             Cork = merged.Cork == true && platform.Supports(TcpOption.Cork),
             AcceptSettings = accept,
-            AcceptKeys = accept.ConvertAll(s => TcpOptionKeys.Of(s.Option)),
+            AcceptKeys = accept.ConvertAll(s => s.KeyBelowProfile),
             ListenSettings = listen,
             UnsupportedKeys = unsupported.Distinct().ToList(),
         };
@@ -218,6 +220,27 @@ internal sealed class EffectiveTcpProfile
             Linger = overrides.Linger ?? defaults.Linger,
             DeferAccept = overrides.DeferAccept ?? defaults.DeferAccept,
             FastOpenQueueLength = overrides.FastOpenQueueLength ?? defaults.FastOpenQueueLength,
+            // A list is one value: an endpoint's list replaces the defaults'.
+            RawOptions = overrides.RawOptions ?? defaults.RawOptions,
         };
+    }
+
+    // Raw options the validator accepted, in their phase's list; a name unknown on this platform was reported there.
+    private static void AddRawOptions(IList<RawSocketOption>? options, TcpPlatform platform, List<SocketOptionSetting> accept, List<SocketOptionSetting> listen)
+    {
+        for (var i = 0; options is not null && i < options.Count; i++)
+        {
+            var option = options[i];
+            if (option.Level is null || option.Name is null
+                || !RawOptionNames.TryGetLevel(platform.Kind, option.Level, out var level)
+                || !RawOptionNames.TryGetName(platform.Kind, level, option.Name, out var name))
+            {
+                continue;
+            }
+
+            var bytes = option.Bytes is { } hex ? Convert.FromHexString(hex) : null;
+            var setting = new SocketOptionSetting(TcpOption.Raw, option.Value ?? 0, bytes, level, name, $"RawOptions:{i}");
+            (option.Phase == RawSocketOptionPhase.Listen ? listen : accept).Add(setting);
+        }
     }
 }

@@ -12,6 +12,7 @@ internal sealed class TcpTuningConfigurationSetup : IConfigureOptions<TcpTuningO
 {
     private static readonly string[] s_quickAckNames = Enum.GetNames<QuickAckMode>();
     private static readonly string[] s_responseFlushNames = Enum.GetNames<ResponseFlushMode>();
+    private static readonly string[] s_phaseNames = Enum.GetNames<RawSocketOptionPhase>();
 
     private readonly IConfiguration _configuration;
 
@@ -94,11 +95,49 @@ internal sealed class TcpTuningConfigurationSetup : IConfigureOptions<TcpTuningO
                     }
 
                     break;
+                case "RAWOPTIONS":
+                    if (IsSection(child, errors))
+                    {
+                        profile.RawOptions = BindRawOptions(child, errors);
+                    }
+
+                    break;
                 default:
-                    errors.Add(UnknownKey(child, "NoDelay, QuickAck, ResponseFlush, FlushThreshold, MaxFlushDelay, HonorExplicitFlush, Cork, SendBufferSize, ReceiveBufferSize, KeepAlive, UserTimeout, NotSentLowWatermark, TypeOfService, CongestionControl, Linger, DeferAccept, FastOpenQueueLength"));
+                    errors.Add(UnknownKey(child, "NoDelay, QuickAck, ResponseFlush, FlushThreshold, MaxFlushDelay, HonorExplicitFlush, Cork, SendBufferSize, ReceiveBufferSize, KeepAlive, UserTimeout, NotSentLowWatermark, TypeOfService, CongestionControl, Linger, DeferAccept, FastOpenQueueLength, RawOptions"));
                     break;
             }
         }
+    }
+
+    // An array: its items in index order, each an object of Level, Name, Value or Bytes, and Phase.
+    private static List<RawSocketOption> BindRawOptions(IConfigurationSection section, List<string> errors)
+    {
+        var options = new List<RawSocketOption>();
+        foreach (var item in section.GetChildren().OrderBy(c => int.TryParse(c.Key, NumberStyles.None, CultureInfo.InvariantCulture, out var index) ? index : int.MaxValue))
+        {
+            if (!IsSection(item, errors))
+            {
+                continue;
+            }
+
+            var option = new RawSocketOption();
+            foreach (var child in item.GetChildren())
+            {
+                switch (child.Key.ToUpperInvariant())
+                {
+                    case "LEVEL": option.Level = Scalar(child, errors); break;
+                    case "NAME": option.Name = Scalar(child, errors); break;
+                    case "VALUE": option.Value = ReadInt(child, errors); break;
+                    case "BYTES": option.Bytes = Scalar(child, errors); break;
+                    case "PHASE": option.Phase = ReadEnum<RawSocketOptionPhase>(child, s_phaseNames, errors); break;
+                    default: errors.Add(UnknownKey(child, "Level, Name, Value, Bytes, Phase")); break;
+                }
+            }
+
+            options.Add(option);
+        }
+
+        return options;
     }
 
     private static void BindKeepAlive(IConfigurationSection section, TcpKeepAliveOptions keepAlive, List<string> errors)

@@ -86,6 +86,43 @@ internal sealed class TcpTuningOptionsValidator : IValidateOptions<TcpTuningOpti
         return builder.Build();
     }
 
+    private void ValidateRawOptions(List<string> errors, string prefix, IList<RawSocketOption>? options)
+    {
+        for (var i = 0; options is not null && i < options.Count; i++)
+        {
+            var option = options[i];
+            var key = $"{prefix}:RawOptions:{i}";
+            var level = -1;
+            if (option.Level is null)
+            {
+                errors.Add($"{key}:Level is required: Tcp, Socket, IP, IPv6, or a number from 0 to 65535.");
+            }
+            else if (!RawOptionNames.TryGetLevel(_platform.Kind, option.Level, out level))
+            {
+                errors.Add($"{key}:Level has the value '{option.Level}', which is not Tcp, Socket, IP, IPv6, or a number from 0 to 65535.");
+            }
+
+            if (option.Name is null)
+            {
+                errors.Add($"{key}:Name is required: an option name of the level, or its number.");
+            }
+            else if (level >= 0 && !RawOptionNames.TryGetName(_platform.Kind, level, option.Name, out _))
+            {
+                var known = RawOptionNames.Known(_platform.Kind, level).ToList();
+                errors.Add($"{key}:Name '{option.Name}' is not an option of level {option.Level} known on {_platform.Name}; give its number, or one of: {(known.Count == 0 ? "(none known)" : string.Join(", ", known))}.");
+            }
+
+            if ((option.Value is null) == (option.Bytes is null))
+            {
+                errors.Add($"{key} needs exactly one of Value (a 32-bit integer) and Bytes (hexadecimal).");
+            }
+            else if (option.Bytes is { } hex && (hex.Length is 0 or > 512 || hex.Length % 2 != 0 || !hex.All(char.IsAsciiHexDigit)))
+            {
+                errors.Add($"{key}:Bytes must be 1 to 256 bytes in hexadecimal, two digits a byte.");
+            }
+        }
+    }
+
     private bool FirstWarning(string key)
     {
         lock (_warned)
@@ -112,6 +149,7 @@ internal sealed class TcpTuningOptionsValidator : IValidateOptions<TcpTuningOpti
             ("Linger", profile.Linger is not null),
             ("DeferAccept", profile.DeferAccept is not null),
             ("FastOpenQueueLength", profile.FastOpenQueueLength is not null),
+            ("RawOptions", profile.RawOptions is { Count: > 0 }),
         ];
         return keys.Where(k => k.Set).Select(k => k.Key);
     }
@@ -131,6 +169,7 @@ internal sealed class TcpTuningOptionsValidator : IValidateOptions<TcpTuningOpti
 
         Range(errors, prefix, "TypeOfService", profile.TypeOfService, 0, MaxTypeOfService);
         Range(errors, prefix, "FastOpenQueueLength", profile.FastOpenQueueLength, 1, MaxFastOpenQueueLength);
+        ValidateRawOptions(errors, prefix, profile.RawOptions);
         if (profile.FastOpenQueueLength is not null && _platform.Supports(TcpOption.FastOpenQueueLength) && _fastOpen() is { } fastOpen && !KernelTcpSettings.AllowsServerFastOpen(fastOpen))
         {
             // The kernel takes the option and ignores it: reported applied, it would do nothing.

@@ -63,7 +63,7 @@ internal sealed class TcpConnectionTuner
             // First failure: from here on the shared list of keys no longer describes this connection.
             applied ??= profile.AcceptKeys.Take(i).ToList();
             (failed ??= []).Add(profile.AcceptKeys[i]);
-            TcpTuningLog.SocketOptionFailed(_logger, profile.KeyOf(setting.Option), connection.ConnectionId, error);
+            TcpTuningLog.SocketOptionFailed(_logger, profile.KeyOf(setting), connection.ConnectionId, error);
             _metrics.SocketOptionFailed(profile.AcceptKeys[i], error);
         }
 

@@ -45,8 +45,8 @@ internal sealed class ListenSocketTuner
         {
             if (_writer.TrySet(socket, setting) is { } error)
             {
-                TcpTuningLog.ListenSocketOptionFailed(_logger, profile.KeyOf(setting.Option), endPoint, error);
-                _metrics.SocketOptionFailed(TcpOptionKeys.Of(setting.Option), error);
+                TcpTuningLog.ListenSocketOptionFailed(_logger, profile.KeyOf(setting), endPoint, error);
+                _metrics.SocketOptionFailed(setting.KeyBelowProfile, error);
             }
         }
 

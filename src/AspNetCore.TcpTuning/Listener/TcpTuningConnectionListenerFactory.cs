@@ -77,7 +77,7 @@ internal sealed class TcpTuningConnectionListenerFactory : IConnectionListenerFa
             profile.QuickAck.ToString(),
             profile.ResponseFlush.Describe(),
             profile.Cork,
-            string.Join(", ", profile.ListenSettings.Select(s => TcpOptionKeys.Of(s.Option))),
+            string.Join(", ", profile.ListenSettings.Select(s => s.KeyBelowProfile)),
             string.Join(", ", profile.AcceptKeys),
             string.Join(", ", profile.UnsupportedKeys));
         return new TcpTuningConnectionListener(listener, profile, _connectionTuner);

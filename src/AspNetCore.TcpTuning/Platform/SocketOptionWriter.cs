@@ -59,7 +59,12 @@ internal sealed class SocketOptionWriter
 
     private string? SetRaw(Socket socket, SocketOptionSetting setting)
     {
-        if (!_platform.TryGetRawOption(setting.Option, socket.AddressFamily, out var level, out var name))
+        int level, name;
+        if (setting.Option == TcpOption.Raw)
+        {
+            (level, name) = (setting.Level, setting.Name);
+        }
+        else if (!_platform.TryGetRawOption(setting.Option, socket.AddressFamily, out level, out name))
         {
             return nameof(SocketError.ProtocolOption);
         }

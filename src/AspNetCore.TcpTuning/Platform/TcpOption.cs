@@ -19,4 +19,7 @@ internal enum TcpOption
     Linger,
     DeferAccept,
     FastOpenQueueLength,
+
+    // A raw option from configuration: level and name travel with the setting.
+    Raw,
 }

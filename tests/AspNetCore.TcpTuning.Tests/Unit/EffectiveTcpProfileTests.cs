@@ -62,7 +62,7 @@ public sealed class EffectiveTcpProfileTests
             [new(TcpOption.ReceiveBufferSize, 262144), new(TcpOption.UserTimeout, 1500), new(TcpOption.Linger, 3), new(TcpOption.QuickAck, 1)],
             effective.AcceptSettings);
         Assert.Equal(["ReceiveBufferSize", "UserTimeout", "Linger", "QuickAck"], effective.AcceptKeys);
-        Assert.Equal("TcpTuning:Endpoints:Api:KeepAlive:Idle", effective.KeyOf(TcpOption.KeepAliveIdle));
+        Assert.Equal("TcpTuning:Endpoints:Api:KeepAlive:Idle", effective.KeyOf(new SocketOptionSetting(TcpOption.KeepAliveIdle, 0)));
     }
 
     [Fact]

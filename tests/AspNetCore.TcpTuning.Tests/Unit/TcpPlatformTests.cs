@@ -34,6 +34,24 @@ public sealed class TcpPlatformTests
     }
 
     [Theory]
+    [InlineData("Linux", "Tcp", "TCP_MAXSEG", 6, 2)]
+    [InlineData("Linux", "Socket", "SO_BUSY_POLL", 1, 46)]
+    [InlineData("Linux", "Socket", "SO_PRIORITY", 1, 12)]
+    [InlineData("Linux", "IPv6", "IPV6_TCLASS", 41, 67)]
+    [InlineData("MacOS", "Socket", "SO_SNDBUF", 0xffff, 0x1001)]
+    [InlineData("FreeBsd", "IP", "IP_TOS", 0, 3)]
+    [InlineData("Windows", "Tcp", "TCP_MAXSEG", 6, 4)]
+    [InlineData("Linux", "17", "99", 17, 99)]
+    public void RawOptionNames_NamesAndNumbers_PlatformNumbers(string kind, string level, string name, int levelNumber, int nameNumber)
+    {
+        var platform = Enum.Parse<TcpPlatformKind>(kind);
+
+        Assert.True(RawOptionNames.TryGetLevel(platform, level, out var actualLevel));
+        Assert.True(RawOptionNames.TryGetName(platform, actualLevel, name, out var actualName));
+        Assert.Equal((levelNumber, nameNumber), (actualLevel, actualName));
+    }
+
+    [Theory]
     [InlineData("Linux", true, 6, 11)]
     [InlineData("MacOS", false, 0, 0)]
     [InlineData("Windows", false, 0, 0)]
