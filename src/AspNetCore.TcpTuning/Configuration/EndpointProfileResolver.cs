@@ -8,8 +8,15 @@ using Microsoft.Extensions.Options;
 namespace AspNetCore.TcpTuning.Configuration;
 
 /// <summary>Decides which settings an endpoint being bound gets: code settings, else its named endpoint's, else the defaults.</summary>
+/// <remarks>
+/// Named endpoints are matched by the address Kestrel asks the transport to bind. Several named endpoints may bind the
+/// same address with port 0 (the usual integration-test setup): Kestrel's loader reads them in configuration order
+/// and its binder binds them one at a time in that order, so the n-th bind of such an address is the n-th of them.
+/// </remarks>
 internal sealed class EndpointProfileResolver
 {
+    private readonly Lock _sync = new();
+    private readonly Dictionary<EndPoint, int> _bindsSoFar = [];
     private readonly IOptions<TcpTuningOptions> _options;
     private readonly KestrelEndpointCatalog _catalog;
     private readonly TcpPlatform _platform;
@@ -41,17 +48,37 @@ internal sealed class EndpointProfileResolver
         }
 
         var matches = _catalog.GetEndpoints().Where(e => e.Matches(endPoint)).ToList();
-        if (matches.Count > 1)
+        var name = matches.Count switch
         {
-            TcpTuningLog.AmbiguousEndpoint(_logger, endPoint, string.Join(", ", matches.Select(m => m.Name)), matches[0].Name);
-        }
-
-        var name = matches.Count > 0 ? matches[0].Name : null;
+            0 => null,
+            1 => matches[0].Name,
+            _ => NextOf(endPoint, matches),
+        };
         if (name is not null && options.Endpoints.TryGetValue(name, out var named))
         {
             return EffectiveTcpProfile.Create(options.Defaults, named, name, $"{TcpTuningOptions.SectionName}:Endpoints:{name}", _platform, _transportNoDelay);
         }
 
         return EffectiveTcpProfile.Create(options.Defaults, overrides: null, name, $"{TcpTuningOptions.SectionName}:Defaults", _platform, _transportNoDelay);
+    }
+
+    // The named endpoint whose turn it is to bind this address. Once every one of them has bound (Kestrel rebinds an
+    // endpoint whose configuration changed), which one binds can no longer be told: the first one's settings apply.
+    private string NextOf(EndPoint endPoint, List<KestrelNamedEndpoint> matches)
+    {
+        int turn;
+        lock (_sync)
+        {
+            turn = _bindsSoFar.GetValueOrDefault(endPoint);
+            _bindsSoFar[endPoint] = turn + 1;
+        }
+
+        if (turn < matches.Count)
+        {
+            return matches[turn].Name;
+        }
+
+        TcpTuningLog.AmbiguousEndpoint(_logger, endPoint, string.Join(", ", matches.Select(m => m.Name)), matches[0].Name);
+        return matches[0].Name;
     }
 }

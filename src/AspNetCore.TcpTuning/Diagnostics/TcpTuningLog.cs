@@ -14,7 +14,7 @@ internal static partial class TcpTuningLog
     [LoggerMessage(3, LogLevel.Warning, "Setting {Key} on the listen socket {EndPoint} failed with {Error}; the endpoint listens without it.", EventName = "ListenSocketOptionFailed")]
     public static partial void ListenSocketOptionFailed(ILogger logger, string key, EndPoint endPoint, string error);
 
-    [LoggerMessage(4, LogLevel.Warning, "Kestrel endpoints {Names} all bind {EndPoint}; the settings of {Chosen} apply. Give each named endpoint its own address.", EventName = "AmbiguousEndpoint")]
+    [LoggerMessage(4, LogLevel.Warning, "Kestrel endpoints {Names} all bind {EndPoint}, and this bind cannot be told apart (they have all bound once already); the settings of {Chosen} apply. Give each named endpoint its own address.", EventName = "AmbiguousEndpoint")]
     public static partial void AmbiguousEndpoint(ILogger logger, EndPoint endPoint, string names, string chosen);
 
     [LoggerMessage(5, LogLevel.Information, "Endpoint {EndPoint} uses the TCP settings of {Source}: NoDelay {NoDelay}, QuickAck {QuickAck}, ResponseFlush {ResponseFlush}, Cork {Cork}; listen socket: [{ListenOptions}]; accepted sockets: [{AcceptOptions}]; skipped: [{SkippedOptions}].", EventName = "EndpointBound")]
