@@ -19,7 +19,18 @@ internal sealed partial class CorkingSendPump
     }
 
     /// <inheritdoc />
-    public void Push() => _pushed = true;
+    public void Push()
+    {
+        _pushed = true;
+
+        // A push may come without new bytes (an explicit flush after a flushed write): if the pump already holds what
+        // was written, nothing else would wake it before the bound. As in EndMessage, the flag is published with a
+        // full fence before _heldSince is read, and the pump reads the flag again after it publishes _heldSince.
+        if (Interlocked.Read(ref _heldSince) != 0)
+        {
+            _pipe.Reader.CancelPendingRead();
+        }
+    }
 
     /// <inheritdoc />
     public void SendHeldNow()

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Net;
@@ -25,6 +26,7 @@ public sealed class CorkTests
     private const string CorkBoundaryHost = "127.0.0.4";
     private const string SecureCorkHost = "127.0.0.5";
     private const string LongBoundCorkHost = "127.0.0.6";
+    private const string SecureLongBoundCorkHost = "127.0.0.7";
     private const int Mss = 1448;
 
     private static readonly Dictionary<string, string?> s_settings = new()
@@ -43,7 +45,15 @@ public sealed class CorkTests
         ["TcpTuning:Endpoints:LongBoundCork:ResponseFlush"] = "PerWrite",
         ["TcpTuning:Endpoints:LongBoundCork:Cork"] = "true",
         ["TcpTuning:Endpoints:LongBoundCork:MaxFlushDelay"] = "00:00:00.200",
+        ["Kestrel:Endpoints:SecureLongBoundCork:Url"] = $"https://{SecureLongBoundCorkHost}:0",
+        ["TcpTuning:Endpoints:SecureLongBoundCork:ResponseFlush"] = "PerWrite",
+        ["TcpTuning:Endpoints:SecureLongBoundCork:Cork"] = "true",
+        ["TcpTuning:Endpoints:SecureLongBoundCork:MaxFlushDelay"] = "00:00:01",
     };
+
+    // When the handler of /big-events or /big-flushed began the call that must send each piece (the event's write, the
+    // explicit flush), as a Stopwatch timestamp, by path and piece.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> s_pieceDone = new();
 
 
     [LinuxFact]
@@ -241,18 +251,21 @@ public sealed class CorkTests
         using var metrics = MetricsOf(server);
         using var client = TuningTestServer.CreateClient();
 
-        // Each piece (an event, or a write and an explicit flush) is 40 KiB, 100 ms apart: more than one TLS record.
-        // The HTTP layer pushes each; any of it held would wait for the safety net, which counts it.
+        // Each piece (an event, or a write and an explicit flush) is 40 KiB, 300 ms apart: more than one TLS record.
+        // The HTTP layer pushes each. The endpoint's bound is a second, so a piece the push left held would wait for
+        // the next piece's write, 300 ms later: each must arrive well before that, and nothing reach the bound.
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        using var response = await client.GetAsync(new Uri(server.AddressOn(SecureCorkHost), path), HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+        using var response = await client.GetAsync(new Uri(server.AddressOn(SecureLongBoundCorkHost), path), HttpCompletionOption.ResponseHeadersRead, timeout.Token);
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(timeout.Token));
         for (var i = 0; i < 3; i++)
         {
             Assert.EndsWith($"end {i}", await reader.ReadLineAsync(timeout.Token));
+            var late = Stopwatch.GetElapsedTime(s_pieceDone[$"{path} {i}"]);
+            Assert.True(late < TimeSpan.FromMilliseconds(150), $"piece {i} arrived {late.TotalMilliseconds:F1} ms after the handler began to send it");
             Assert.Equal("", await reader.ReadLineAsync(timeout.Token));
         }
 
-        Assert.Equal(0, metrics.Releases);
+        Assert.True(metrics.Releases == 0, $"released: {metrics.ReleasesByReason}");
     }
 
     [LinuxTheory]
@@ -370,6 +383,8 @@ public sealed class CorkTests
 
         public long Releases => _releases.GetMeasurementSnapshot().Sum(m => m.Value);
 
+        public string ReleasesByReason => string.Join(", ", _releases.GetMeasurementSnapshot().GroupBy(m => m.Tags["tcp_tuning.cork.release.reason"]).Select(g => $"{g.Key} {g.Sum(m => m.Value)}"));
+
         public void Dispose()
         {
             _holds.Dispose();
@@ -459,8 +474,9 @@ public sealed class CorkTests
             var payload = new string('x', 40 * 1024);
             for (var i = 0; i < 3; i++)
             {
+                s_pieceDone[$"/big-events {i}"] = Stopwatch.GetTimestamp();
                 await context.Response.WriteAsync($"data: {payload} end {i}\n\n");
-                await Task.Delay(100, context.RequestAborted);
+                await Task.Delay(300, context.RequestAborted);
             }
         });
         app.MapGet("/big-flushed", async (HttpContext context) =>
@@ -469,8 +485,9 @@ public sealed class CorkTests
             for (var i = 0; i < 3; i++)
             {
                 await context.Response.Body.WriteAsync(Encoding.ASCII.GetBytes($"data: {payload} end {i}\n\n"));
+                s_pieceDone[$"/big-flushed {i}"] = Stopwatch.GetTimestamp();
                 await context.Response.Body.FlushAsync();
-                await Task.Delay(100, context.RequestAborted);
+                await Task.Delay(300, context.RequestAborted);
             }
         });
         app.MapGet("/flushed", async (HttpContext context) =>
