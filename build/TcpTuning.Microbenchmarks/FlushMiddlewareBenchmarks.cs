@@ -7,7 +7,9 @@ using AspNetCore.TcpTuning.Platform;
 using BenchmarkDotNet.Attributes;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace TcpTuning.Microbenchmarks;
@@ -43,8 +45,12 @@ public class FlushMiddlewareBenchmarks : IDisposable
         _handler = Response == "plaintext" ? PlaintextAsync : ChattyAsync;
         _services = new ServiceCollection().BuildServiceProvider();
         _sweeper = new HeldResponseSweeper(TimeProvider.System);
-        var options = Options.Create(new TcpTuningOptions());
-        _tuned = new ResponseFlushMiddleware(_handler, options, TimeProvider.System, _sweeper, new RouteFlushOverrides(_services)).Invoke;
+        var state = new TcpTuningOptionsState(
+            Options.Create(new TcpTuningOptions()),
+            new OptionsFactory<TcpTuningOptions>([], []),
+            new ConfigurationBuilder().Build(),
+            NullLogger<TcpTuningOptionsState>.Instance);
+        _tuned = new ResponseFlushMiddleware(_handler, state, TimeProvider.System, _sweeper, new RouteFlushOverrides(_services)).Invoke;
 
         var profile = EffectiveTcpProfile.Create(new TcpProfile { ResponseFlush = Mode }, overrides: null, "Api", "TcpTuning:Endpoints:Api", TcpPlatform.Current, transportNoDelay: true);
         _context.Request.Protocol = HttpProtocol.Http11;

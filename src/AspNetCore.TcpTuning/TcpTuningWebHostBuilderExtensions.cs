@@ -70,6 +70,7 @@ public static class TcpTuningWebHostBuilderExtensions
         services.TryAddSingleton<SocketOptionWriter>();
         services.TryAddSingleton<TcpTuningMetrics>();
         services.TryAddSingleton<KestrelEndpointCatalog>();
+        services.TryAddSingleton<TcpTuningOptionsState>();
         services.TryAddSingleton<EndpointProfileResolver>();
         services.TryAddSingleton<CodeProfileHandoff>();
         services.TryAddSingleton<ListenSocketTuner>();

@@ -46,6 +46,10 @@ internal sealed class EffectiveTcpProfile
     /// <summary>The full configuration key of an option of this profile.</summary>
     public string KeyOf(SocketOptionSetting setting) => $"{KeyPrefix}:{setting.KeyBelowProfile}";
 
+    /// <summary>The profile in a line, as the logs show it.</summary>
+    public string Describe()
+        => $"NoDelay {NoDelay}, QuickAck {QuickAck}, ResponseFlush {ResponseFlush.Describe()}, Cork {Cork}, listen socket [{string.Join(", ", ListenSettings.Select(s => s.KeyBelowProfile))}], accepted sockets [{string.Join(", ", AcceptSettings.Select(s => $"{s.KeyBelowProfile}={(s.Text is null ? s.Value.ToString(System.Globalization.CultureInfo.InvariantCulture) : Convert.ToHexString(s.Text))}"))}]";
+
     /// <summary>Merges key by key: <paramref name="overrides"/> win over <paramref name="defaults"/>.</summary>
     /// <param name="defaults">The defaults every endpoint inherits.</param>
     /// <param name="overrides">Named-endpoint or code settings, if any.</param>

@@ -17,49 +17,74 @@ internal sealed class EndpointProfileResolver
 {
     private readonly Lock _sync = new();
     private readonly Dictionary<EndPoint, int> _bindsSoFar = [];
-    private readonly IOptions<TcpTuningOptions> _options;
+    private readonly TcpTuningOptionsState _state;
     private readonly KestrelEndpointCatalog _catalog;
     private readonly TcpPlatform _platform;
     private readonly bool _transportNoDelay;
     private readonly ILogger _logger;
 
     public EndpointProfileResolver(
-        IOptions<TcpTuningOptions> options,
+        TcpTuningOptionsState state,
         KestrelEndpointCatalog catalog,
         TcpPlatform platform,
         IOptions<SocketTransportOptions> transportOptions,
         ILogger<EndpointProfileResolver> logger)
     {
-        _options = options;
+        _state = state;
+        state.Changed += LogChanges;
         _catalog = catalog;
         _platform = platform;
         _transportNoDelay = transportOptions.Value.NoDelay;
         _logger = logger;
     }
 
+    /// <summary>The named endpoint an endpoint being bound is, if any (by address; by turn when several share it).</summary>
     /// <param name="endPoint">The endpoint Kestrel asked the transport to bind.</param>
-    /// <param name="codeProfile">Settings from <c>ListenOptions.UseTcpTuning</c> for this bind, if any.</param>
-    public EffectiveTcpProfile Resolve(EndPoint endPoint, TcpProfile? codeProfile)
+    public string? NameOf(EndPoint endPoint)
     {
-        var options = _options.Value;
-        if (codeProfile is not null)
-        {
-            return EffectiveTcpProfile.Create(options.Defaults, codeProfile, endpointName: null, $"ListenOptions.UseTcpTuning({endPoint})", _platform, _transportNoDelay);
-        }
-
         var matches = _catalog.GetEndpoints().Where(e => e.Matches(endPoint)).ToList();
-        var name = matches.Count switch
+        return matches.Count switch
         {
             0 => null,
             1 => matches[0].Name,
             _ => NextOf(endPoint, matches),
         };
+    }
+
+    /// <summary>The profile of an endpoint with the options in force now.</summary>
+    /// <param name="name">The named endpoint, if any.</param>
+    /// <param name="codeProfile">Settings from <c>ListenOptions.UseTcpTuning</c> for this endpoint, if any.</param>
+    /// <param name="endPoint">The endpoint, for the key of code settings.</param>
+    public EffectiveTcpProfile ProfileOf(string? name, TcpProfile? codeProfile, EndPoint endPoint) => ProfileOf(_state.Current, name, codeProfile, endPoint);
+
+    private EffectiveTcpProfile ProfileOf(TcpTuningOptions options, string? name, TcpProfile? codeProfile, EndPoint endPoint)
+    {
+        if (codeProfile is not null)
+        {
+            return EffectiveTcpProfile.Create(options.Defaults, codeProfile, endpointName: null, $"ListenOptions.UseTcpTuning({endPoint})", _platform, _transportNoDelay);
+        }
+
         if (name is not null && options.Endpoints.TryGetValue(name, out var named))
         {
             return EffectiveTcpProfile.Create(options.Defaults, named, name, $"{TcpTuningOptions.SectionName}:Endpoints:{name}", _platform, _transportNoDelay);
         }
 
         return EffectiveTcpProfile.Create(options.Defaults, overrides: null, name, $"{TcpTuningOptions.SectionName}:Defaults", _platform, _transportNoDelay);
+    }
+
+    // After a valid reload: what new connections of each named endpoint (and of the others, by the defaults) now get.
+    private void LogChanges(TcpTuningOptions previous, TcpTuningOptions next)
+    {
+        var any = new IPEndPoint(IPAddress.Any, 0);
+        foreach (var name in _catalog.GetEndpoints().Select(e => (string?)e.Name).Append(null))
+        {
+            var before = ProfileOf(previous, name, codeProfile: null, any).Describe();
+            var after = ProfileOf(next, name, codeProfile: null, any).Describe();
+            if (before != after)
+            {
+                TcpTuningLog.EndpointProfileChanged(_logger, name ?? "endpoints without a name", after, before);
+            }
+        }
     }
 
     // The named endpoint whose turn it is to bind this address. Once every one of them has bound (Kestrel rebinds an

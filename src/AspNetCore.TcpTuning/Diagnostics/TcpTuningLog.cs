@@ -25,4 +25,10 @@ internal static partial class TcpTuningLog
 
     [LoggerMessage(7, LogLevel.Warning, "{Key} has no effect: net.ipv4.tcp_fastopen is {FastOpen}, without the server bit (2); set it to 3 or remove the key (Strict makes this an error).", EventName = "FastOpenIgnoredByKernel")]
     public static partial void FastOpenIgnoredByKernel(ILogger logger, string key, int fastOpen);
+
+    [LoggerMessage(8, LogLevel.Error, "The reloaded TcpTuning configuration is invalid and was not applied; new connections keep the last valid settings. {Errors}", EventName = "ReloadRejected")]
+    public static partial void ReloadRejected(ILogger logger, string errors);
+
+    [LoggerMessage(9, LogLevel.Information, "TcpTuning settings reloaded: new connections of {Endpoint} get {Profile} (they had {Previous}).", EventName = "EndpointProfileChanged")]
+    public static partial void EndpointProfileChanged(ILogger logger, string endpoint, string profile, string previous);
 }

@@ -13,15 +13,19 @@ namespace AspNetCore.TcpTuning.Http;
 internal sealed class ResponseFlushMiddleware
 {
     private readonly RequestDelegate _next;
-    private readonly ResponseFlushPolicy _defaults;
+    private readonly TcpTuningOptionsState _state;
+    private ResponseFlushPolicy _defaults;
+    private int _defaultsVersion;
     private readonly TimeProvider _timeProvider;
     private readonly HeldResponseSweeper _sweeper;
     private readonly RouteFlushOverrides _routes;
 
-    public ResponseFlushMiddleware(RequestDelegate next, IOptions<TcpTuningOptions> options, TimeProvider timeProvider, HeldResponseSweeper sweeper, RouteFlushOverrides routes)
+    public ResponseFlushMiddleware(RequestDelegate next, TcpTuningOptionsState state, TimeProvider timeProvider, HeldResponseSweeper sweeper, RouteFlushOverrides routes)
     {
         _next = next;
-        _defaults = ResponseFlushPolicy.From(options.Value.Defaults);
+        _state = state;
+        _defaults = ResponseFlushPolicy.From(state.Current.Defaults);
+        _defaultsVersion = state.Version;
         _timeProvider = timeProvider;
         _sweeper = sweeper;
         _routes = routes;
@@ -34,7 +38,7 @@ internal sealed class ResponseFlushMiddleware
 
         // The connection layer hands over the endpoint's policy; connections it did not tune (Unix sockets) use the defaults.
         var connection = features[typeof(ITcpTuningFeature)] as TcpTuningConnectionFeature;
-        var policy = connection?.Profile.ResponseFlush ?? _defaults;
+        var policy = connection?.Profile.ResponseFlush ?? Defaults();
         var holds = policy.Mode != ResponseFlushMode.PerWrite || _routes.AnyRouteHoldsWrites;
 
         // Kestrel's behaviour, no route asks for more, and no send side to tell: nothing to do.
@@ -59,6 +63,19 @@ internal sealed class ResponseFlushMiddleware
         }
 
         return InvokeCore(context, responseBody, connection, policy, cork);
+    }
+
+    // The defaults' policy, for connections the library did not tune (Unix sockets), as the options are now.
+    private ResponseFlushPolicy Defaults()
+    {
+        var version = _state.Version;
+        if (version != _defaultsVersion)
+        {
+            _defaults = ResponseFlushPolicy.From(_state.Current.Defaults);
+            _defaultsVersion = version;
+        }
+
+        return _defaults;
     }
 
     private Task InvokeCore(HttpContext context, IHttpResponseBodyFeature originalResponseBody, TcpTuningConnectionFeature? connection, ResponseFlushPolicy policy, ITcpCorkControl? cork)

@@ -23,6 +23,7 @@ internal sealed class TcpTuningConnectionListenerFactory : IConnectionListenerFa
     private readonly ListenSocketTuner _listenSocketTuner;
     private readonly TcpConnectionTuner _connectionTuner;
     private readonly TcpPlatform _platform;
+    private readonly TcpTuningOptionsState _state;
     private readonly ILogger _logger;
 
     public TcpTuningConnectionListenerFactory(
@@ -32,8 +33,10 @@ internal sealed class TcpTuningConnectionListenerFactory : IConnectionListenerFa
         CodeProfileHandoff handoff,
         ListenSocketTuner listenSocketTuner,
         TcpConnectionTuner connectionTuner,
-        TcpPlatform platform)
+        TcpPlatform platform,
+        TcpTuningOptionsState state)
     {
+        _state = state;
         _inner = new SocketTransportFactory(transportOptions, loggerFactory);
         _resolver = resolver;
         _handoff = handoff;
@@ -57,7 +60,8 @@ internal sealed class TcpTuningConnectionListenerFactory : IConnectionListenerFa
             return await _inner.BindAsync(endpoint, cancellationToken).ConfigureAwait(false);
         }
 
-        var profile = _resolver.Resolve(endpoint, codeProfile);
+        var name = codeProfile is null ? _resolver.NameOf(endpoint) : null;
+        var profile = _resolver.ProfileOf(name, codeProfile, endpoint);
         foreach (var key in profile.UnsupportedKeys)
         {
             TcpTuningLog.OptionNotSupported(_logger, key, _platform.Name, endpoint);
@@ -80,6 +84,6 @@ internal sealed class TcpTuningConnectionListenerFactory : IConnectionListenerFa
             string.Join(", ", profile.ListenSettings.Select(s => s.KeyBelowProfile)),
             string.Join(", ", profile.AcceptKeys),
             string.Join(", ", profile.UnsupportedKeys));
-        return new TcpTuningConnectionListener(listener, profile, _connectionTuner);
+        return new TcpTuningConnectionListener(listener, new EndpointIdentity(name, codeProfile, endpoint), profile, _resolver, _state, _connectionTuner);
     }
 }
