@@ -54,11 +54,39 @@ public sealed class ConfigurationReloadTests : IDisposable
         Assert.Contains("TcpTuning:Endpoints:Api:ResponseFlush has the value 'Sometimes'", error.Message, StringComparison.Ordinal);
     }
 
+    [LinuxFact]
+    public async Task EndpointKestrelRebinds_NewListenSocketGetsTheNewListenOptions()
+    {
+        var listenSockets = new System.Collections.Concurrent.ConcurrentQueue<System.Net.Sockets.Socket>();
+        await using var app = await StartAsync(idle: "00:00:31", flush: "MessageBoundary", deferAccept: "00:00:05", listenSockets: listenSockets);
+        Assert.Equal(5, DeferAccept(listenSockets.Single()));
+
+        // Kestrel rebinds the endpoint whose URL changed; the new listen socket is made with the new settings.
+        await ChangeAsync(app, idle: "00:00:31", flush: "MessageBoundary", deferAccept: "00:00:09", host: "127.0.0.3");
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (listenSockets.Count < 2 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.Equal(2, listenSockets.Count);
+        Assert.Equal(9, DeferAccept(listenSockets.Last()));
+
+        static int DeferAccept(System.Net.Sockets.Socket socket)
+        {
+            // TCP_DEFER_ACCEPT reads back rounded to the retransmission schedule: 5 s and 9 s stay apart.
+            Span<byte> value = stackalloc byte[4];
+            socket.GetRawSocketOption(6, 9, value);
+            var seconds = System.Runtime.InteropServices.MemoryMarshal.Read<int>(value);
+            return seconds <= 7 ? 5 : 9;
+        }
+    }
+
     private static IReadOnlyList<FakeLogRecord> Logs(WebApplication app) => ((FakeLogCollector)app.Services.GetService(typeof(FakeLogCollector))!).GetSnapshot();
 
-    private async Task<WebApplication> StartAsync(string idle, string flush)
+    private async Task<WebApplication> StartAsync(string idle, string flush, string deferAccept = "00:00:01", System.Collections.Concurrent.ConcurrentQueue<System.Net.Sockets.Socket>? listenSockets = null)
     {
-        await WriteAsync(idle, flush);
+        await WriteAsync(idle, flush, deferAccept, "127.0.0.2");
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production", ContentRootPath = _directory });
         builder.Configuration.Sources.Clear();
         builder.Configuration.AddJsonFile(Path.Combine(_directory, "appsettings.json"), optional: false, reloadOnChange: false);
@@ -66,6 +94,20 @@ public sealed class ConfigurationReloadTests : IDisposable
         builder.Services.AddSingleton(logs);
         builder.Logging.ClearProviders().AddProvider(new FakeLoggerProvider(logs)).SetMinimumLevel(LogLevel.Debug);
         builder.WebHost.UseTcpTuning();
+        if (listenSockets is not null)
+        {
+            builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets.SocketTransportOptions>(transport =>
+            {
+                var create = transport.CreateBoundListenSocket;
+                transport.CreateBoundListenSocket = endPoint =>
+                {
+                    var socket = create(endPoint);
+                    listenSockets.Enqueue(socket);
+                    return socket;
+                };
+            });
+        }
+
         var app = builder.Build();
         app.MapGet("/profile", (HttpContext context) =>
         {
@@ -78,18 +120,18 @@ public sealed class ConfigurationReloadTests : IDisposable
     }
 
     // Rewrites the file and reloads the configuration, as its file watcher would.
-    private async Task ChangeAsync(WebApplication app, string idle, string flush)
+    private async Task ChangeAsync(WebApplication app, string idle, string flush, string deferAccept = "00:00:01", string host = "127.0.0.2")
     {
-        await WriteAsync(idle, flush);
+        await WriteAsync(idle, flush, deferAccept, host);
         ((IConfigurationRoot)app.Configuration).Reload();
     }
 
-    private Task WriteAsync(string idle, string flush) => File.WriteAllTextAsync(Path.Combine(_directory, "appsettings.json"), $$"""
+    private Task WriteAsync(string idle, string flush, string deferAccept, string host) => File.WriteAllTextAsync(Path.Combine(_directory, "appsettings.json"), $$"""
         {
-          "Kestrel": { "Endpoints": { "Api": { "Url": "http://127.0.0.2:0" } } },
+          "Kestrel": { "Endpoints": { "Api": { "Url": "http://{{host}}:0" } } },
           "TcpTuning": {
             "Endpoints": {
-              "Api": { "ResponseFlush": "{{flush}}", "KeepAlive": { "Enabled": true, "Idle": "{{idle}}" } }
+              "Api": { "ResponseFlush": "{{flush}}", "DeferAccept": "{{deferAccept}}", "KeepAlive": { "Enabled": true, "Idle": "{{idle}}" } }
             }
           }
         }
