@@ -16,11 +16,13 @@ internal sealed class ListenSocketTuner
     // The transport creates the listen socket inside our BindAsync call; this carries that bind's profile to the hook.
     private readonly AsyncLocal<EffectiveTcpProfile?> _binding = new();
     private readonly SocketOptionWriter _writer;
+    private readonly TcpTuningOptionsState _state;
     private readonly TcpTuningMetrics _metrics;
     private readonly ILogger _logger;
 
-    public ListenSocketTuner(SocketOptionWriter writer, TcpTuningMetrics metrics, ILogger<ListenSocketTuner> logger)
+    public ListenSocketTuner(SocketOptionWriter writer, TcpTuningMetrics metrics, TcpTuningOptionsState state, ILogger<ListenSocketTuner> logger)
     {
+        _state = state;
         _writer = writer;
         _metrics = metrics;
         _logger = logger;
@@ -45,8 +47,15 @@ internal sealed class ListenSocketTuner
         {
             if (_writer.TrySet(socket, setting) is { } error)
             {
-                TcpTuningLog.ListenSocketOptionFailed(_logger, profile.KeyOf(setting), endPoint, error);
                 _metrics.SocketOptionFailed(setting.KeyBelowProfile, error);
+                if (_state.Current.Strict)
+                {
+                    // The bind fails, and with it the start: Strict asks for every setting or none.
+                    socket.Dispose();
+                    throw new InvalidOperationException($"Setting {profile.KeyOf(setting)} on the listen socket {endPoint} failed with {error}, and TcpTuning:Strict is true.");
+                }
+
+                TcpTuningLog.ListenSocketOptionFailed(_logger, profile.KeyOf(setting), endPoint, error);
             }
         }
 

@@ -87,27 +87,11 @@ public sealed class ConfigurationReloadTests : IDisposable
     private async Task<WebApplication> StartAsync(string idle, string flush, string deferAccept = "00:00:01", System.Collections.Concurrent.ConcurrentQueue<System.Net.Sockets.Socket>? listenSockets = null)
     {
         await WriteAsync(idle, flush, deferAccept, "127.0.0.2");
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production", ContentRootPath = _directory });
-        builder.Configuration.Sources.Clear();
-        builder.Configuration.AddJsonFile(Path.Combine(_directory, "appsettings.json"), optional: false, reloadOnChange: false);
         var logs = new FakeLogCollector();
+        var builder = TuningTestServer.CreateBuilder(new Dictionary<string, string?>(), logs, listenSockets ?? new());
+        builder.Configuration.AddJsonFile(Path.Combine(_directory, "appsettings.json"), optional: false, reloadOnChange: false);
         builder.Services.AddSingleton(logs);
-        builder.Logging.ClearProviders().AddProvider(new FakeLoggerProvider(logs)).SetMinimumLevel(LogLevel.Debug);
         builder.WebHost.UseTcpTuning();
-        if (listenSockets is not null)
-        {
-            builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets.SocketTransportOptions>(transport =>
-            {
-                var create = transport.CreateBoundListenSocket;
-                transport.CreateBoundListenSocket = endPoint =>
-                {
-                    var socket = create(endPoint);
-                    listenSockets.Enqueue(socket);
-                    return socket;
-                };
-            });
-        }
-
         var app = builder.Build();
         app.MapGet("/profile", (HttpContext context) =>
         {

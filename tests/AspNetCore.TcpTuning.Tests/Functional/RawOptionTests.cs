@@ -77,6 +77,33 @@ public sealed class RawOptionTests
         Assert.Contains("TcpTuning:Endpoints:Api:RawOptions:2:Bytes must be 1 to 256 bytes in hexadecimal, two digits a byte.", error.Failures);
     }
 
+    [LinuxTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ListenOptionTheKernelRefuses_WarningOrStrictFailure(bool strict)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Kestrel:Endpoints:Api:Url"] = "http://127.0.0.2:0",
+            ["TcpTuning:Strict"] = strict ? "true" : "false",
+            ["TcpTuning:Endpoints:Api:RawOptions:0:Level"] = "Tcp",
+            ["TcpTuning:Endpoints:Api:RawOptions:0:Name"] = "9999",
+            ["TcpTuning:Endpoints:Api:RawOptions:0:Value"] = "1",
+            ["TcpTuning:Endpoints:Api:RawOptions:0:Phase"] = "Listen",
+        };
+
+        if (strict)
+        {
+            var error = await Assert.ThrowsAnyAsync<Exception>(() => TuningTestServer.StartAsync(settings));
+            Assert.Contains("Setting TcpTuning:Endpoints:Api:RawOptions:0 on the listen socket 127.0.0.2:0 failed with", error.ToString(), StringComparison.Ordinal);
+            return;
+        }
+
+        await using var server = await TuningTestServer.StartAsync(settings);
+        var warning = Assert.Single(server.Logs.GetSnapshot(), e => e.Id.Name == "ListenSocketOptionFailed");
+        Assert.StartsWith("Setting TcpTuning:Endpoints:Api:RawOptions:0 on the listen socket 127.0.0.2:0 failed with", warning.Message, StringComparison.Ordinal);
+    }
+
     private static int Read(Socket socket, int level, int name)
     {
         Span<byte> value = stackalloc byte[4];
