@@ -57,6 +57,12 @@ public class FlushMiddlewareBenchmarks : IDisposable
         _context.Features.Set<ITcpTuningFeature>(new TcpTuningConnectionFeature(profile, [], [], quickAck: null));
         _context.Features.Set<IHttpResponseFeature>(_server);
         _context.Features.Set<IHttpResponseBodyFeature>(_server);
+
+        // The request body as Kestrel gives it: a stream and a pipe reader of its own, made once per connection
+        // (DefaultHttpContext would otherwise wrap the stream in a new reader whenever the body stream is replaced).
+        var requestBody = new Pipe().Reader;
+        _context.Features.Set<IRequestBodyPipeFeature>(new RequestBodyPipe(requestBody));
+        _context.Request.Body = requestBody.AsStream();
     }
 
     [GlobalCleanup]
@@ -93,6 +99,11 @@ public class FlushMiddlewareBenchmarks : IDisposable
         {
             await context.Response.Body.WriteAsync(s_piece);
         }
+    }
+
+    private sealed class RequestBodyPipe(PipeReader reader) : IRequestBodyPipeFeature
+    {
+        public PipeReader Reader { get; } = reader;
     }
 
     /// <summary>The server's response and body: starts on the first write or flush, discards the bytes.</summary>
