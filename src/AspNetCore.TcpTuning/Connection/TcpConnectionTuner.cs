@@ -99,7 +99,9 @@ internal sealed class TcpConnectionTuner
             connection.Transport = new TunedDuplexPipe(input, output);
         }
 
-        connection.Features.Set<ITcpTuningFeature>(new TcpTuningConnectionFeature(profile, applied ?? profile.AcceptKeys, failed ?? [], quickAck, cork));
+        var feature = new TcpTuningConnectionFeature(profile, applied ?? profile.AcceptKeys, failed ?? [], quickAck, cork, socket);
+        connection.Features.Set<ITcpTuningFeature>(feature);
+        connection.Features.Set<ITcpInfoFeature>(feature);
         _metrics.ConnectionTuned(profile.EndpointName);
         if (cork is null)
         {

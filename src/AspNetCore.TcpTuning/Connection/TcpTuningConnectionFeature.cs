@@ -3,14 +3,16 @@ using AspNetCore.TcpTuning.Configuration;
 namespace AspNetCore.TcpTuning.Connection;
 
 /// <summary>The per-connection record of what was set, shared by the listener, connection and HTTP layers.</summary>
-internal sealed class TcpTuningConnectionFeature : ITcpTuningFeature
+internal sealed class TcpTuningConnectionFeature : ITcpTuningFeature, ITcpInfoFeature
 {
     private readonly QuickAckController? _quickAck;
+    private readonly System.Net.Sockets.Socket? _socket;
     // The HTTP layer's reusable per-response state, opaque here: the connection layer only keeps it between responses.
     private object? _responseState;
 
-    public TcpTuningConnectionFeature(EffectiveTcpProfile profile, IReadOnlyList<string> appliedOptions, IReadOnlyList<string> failedOptions, QuickAckController? quickAck, ITcpCorkControl? cork = null)
+    public TcpTuningConnectionFeature(EffectiveTcpProfile profile, IReadOnlyList<string> appliedOptions, IReadOnlyList<string> failedOptions, QuickAckController? quickAck, ITcpCorkControl? cork = null, System.Net.Sockets.Socket? socket = null)
     {
+        _socket = socket;
         _quickAck = quickAck;
         Cork = cork;
         Profile = profile;
@@ -54,4 +56,16 @@ internal sealed class TcpTuningConnectionFeature : ITcpTuningFeature
 
     /// <summary>Gives the state back for the connection's next response.</summary>
     public void ReturnResponseState(object state) => Volatile.Write(ref _responseState, state);
+
+    /// <inheritdoc />
+    public bool TryRead(out TcpConnectionInfo info)
+    {
+        if (_socket is null)
+        {
+            info = default;
+            return false;
+        }
+
+        return TcpConnectionInfo.TryRead(_socket, out info);
+    }
 }

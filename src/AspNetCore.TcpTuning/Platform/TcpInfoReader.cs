@@ -36,12 +36,24 @@ internal static class TcpInfoReader
     public static long Read(ReadOnlySpan<byte> raw, TcpInfoField field)
     {
         var offset = (int)field;
-        var width = field is TcpInfoField.BytesReceived or TcpInfoField.BytesSent ? 8 : 4;
+        var width = field switch
+        {
+            TcpInfoField.Retransmits => 1,
+            TcpInfoField.PacingRate or TcpInfoField.BytesAcked or TcpInfoField.BytesReceived or TcpInfoField.DeliveryRate
+                or TcpInfoField.BusyTimeMicroseconds or TcpInfoField.ReceiveWindowLimitedMicroseconds
+                or TcpInfoField.SendBufferLimitedMicroseconds or TcpInfoField.BytesSent => 8,
+            _ => 4,
+        };
         if (raw.Length < offset + width)
         {
             return 0;
         }
 
-        return width == 8 ? (long)MemoryMarshal.Read<ulong>(raw[offset..]) : MemoryMarshal.Read<uint>(raw[offset..]);
+        return width switch
+        {
+            1 => raw[offset],
+            8 => (long)Math.Min(MemoryMarshal.Read<ulong>(raw[offset..]), long.MaxValue),
+            _ => MemoryMarshal.Read<uint>(raw[offset..]),
+        };
     }
 }
