@@ -21,17 +21,19 @@ internal sealed class QuickAckController
     private readonly Socket _socket;
     private readonly SocketOptionWriter _writer;
     private readonly TcpTuningMetrics _metrics;
+    private readonly string? _endpointName;
     private readonly bool _afterEachRead;
     private bool _examinedAll;
     // Written by the output side, read by the input side; a stale value costs one re-arm more or less, never correctness.
     private volatile bool _wroteSinceRead;
     private long _rearms;
 
-    public QuickAckController(Socket socket, QuickAckMode mode, SocketOptionWriter writer, TcpTuningMetrics metrics)
+    public QuickAckController(Socket socket, QuickAckMode mode, SocketOptionWriter writer, TcpTuningMetrics metrics, string? endpointName = null)
     {
         _socket = socket;
         _writer = writer;
         _metrics = metrics;
+        _endpointName = endpointName;
         _afterEachRead = mode == QuickAckMode.AfterEachRead;
     }
 
@@ -67,6 +69,6 @@ internal sealed class QuickAckController
     {
         Interlocked.Increment(ref _rearms);
         var error = _writer.TrySet(_socket, s_quickAck);
-        _metrics.QuickAckRearmed(error);
+        _metrics.QuickAckRearmed(_endpointName, error);
     }
 }

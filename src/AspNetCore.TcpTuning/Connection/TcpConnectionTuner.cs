@@ -64,11 +64,11 @@ internal sealed class TcpConnectionTuner
             applied ??= profile.AcceptKeys.Take(i).ToList();
             (failed ??= []).Add(profile.AcceptKeys[i]);
             TcpTuningLog.SocketOptionFailed(_logger, profile.KeyOf(setting), connection.ConnectionId, error);
-            _metrics.SocketOptionFailed(profile.AcceptKeys[i], error);
+            _metrics.SocketOptionFailed(profile.EndpointName, profile.AcceptKeys[i], error);
         }
 
         QuickAckController? quickAck = profile.QuickAck is QuickAckMode.AfterEachRead or QuickAckMode.Adaptive
-            ? new QuickAckController(socket, profile.QuickAck, _writer, _metrics)
+            ? new QuickAckController(socket, profile.QuickAck, _writer, _metrics, profile.EndpointName)
             : null;
 
         // Cork: this connection's sends go through a pump of ours, which holds partial segments within a message

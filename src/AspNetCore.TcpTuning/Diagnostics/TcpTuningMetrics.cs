@@ -19,11 +19,11 @@ internal sealed class TcpTuningMetrics
     {
         var meter = meterFactory.Create(MeterName);
         _connectionsTuned = meter.CreateCounter<long>(
-            "tcp_tuning.connections.tuned", unit: "{connection}", description: "Accepted TCP connections whose endpoint settings were applied.");
+            "tcp_tuning.connection.tuned", unit: "{connection}", description: "Accepted TCP connections whose endpoint settings were applied.");
         _socketOptionErrors = meter.CreateCounter<long>(
-            "tcp_tuning.socket_option.errors", unit: "{error}", description: "setsockopt calls that failed, by option and error.");
+            "tcp_tuning.socket_option.error", unit: "{error}", description: "setsockopt calls that failed, by endpoint, option and error.");
         _quickAckRearms = meter.CreateCounter<long>(
-            "tcp_tuning.quickack.rearms", unit: "{call}", description: "TCP_QUICKACK re-arms issued to avoid a delayed-ACK stall.");
+            "tcp_tuning.quickack.rearm", unit: "{call}", description: "TCP_QUICKACK re-arms issued to avoid a delayed-ACK stall, by endpoint.");
         _corkHolds = meter.CreateCounter<long>(
             "tcp_tuning.cork.hold", unit: "{message}", description: "Messages whose partial segments the send side held back for more bytes or the message's end.");
         _corkReleases = meter.CreateCounter<long>(
@@ -38,23 +38,23 @@ internal sealed class TcpTuningMetrics
         }
     }
 
-    public void SocketOptionFailed(string option, string error)
+    public void SocketOptionFailed(string? endpointName, string option, string error)
     {
         if (_socketOptionErrors.Enabled)
         {
-            SocketOptionFailedCore(option, error);
+            SocketOptionFailedCore(endpointName, option, error);
         }
     }
 
-    public void QuickAckRearmed(string? error)
+    public void QuickAckRearmed(string? endpointName, string? error)
     {
         if (error is not null)
         {
-            SocketOptionFailed("QuickAck", error);
+            SocketOptionFailed(endpointName, "QuickAck", error);
         }
         else if (_quickAckRearms.Enabled)
         {
-            QuickAckRearmedCore();
+            QuickAckRearmedCore(endpointName);
         }
     }
 
@@ -87,17 +87,18 @@ internal sealed class TcpTuningMetrics
         => new("tcp_tuning.endpoint", endpointName ?? "(defaults)");
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void QuickAckRearmedCore() => _quickAckRearms.Add(1);
+    private void QuickAckRearmedCore(string? endpointName) => _quickAckRearms.Add(1, EndpointTag(endpointName));
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void ConnectionTunedCore(string? endpointName)
         => _connectionsTuned.Add(1, EndpointTag(endpointName));
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void SocketOptionFailedCore(string option, string error)
+    private void SocketOptionFailedCore(string? endpointName, string option, string error)
     {
         var tags = new TagList
         {
+            EndpointTag(endpointName),
             { "tcp_tuning.option", option },
             { "error.type", error },
         };

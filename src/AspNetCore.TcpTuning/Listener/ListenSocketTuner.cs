@@ -47,7 +47,7 @@ internal sealed class ListenSocketTuner
         {
             if (_writer.TrySet(socket, setting) is { } error)
             {
-                _metrics.SocketOptionFailed(setting.KeyBelowProfile, error);
+                _metrics.SocketOptionFailed(profile.EndpointName, setting.KeyBelowProfile, error);
                 if (_state.Current.Strict)
                 {
                     // The bind fails, and with it the start: Strict asks for every setting or none.

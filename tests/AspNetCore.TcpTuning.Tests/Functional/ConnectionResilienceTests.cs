@@ -22,7 +22,7 @@ public sealed class ConnectionResilienceTests
     {
         using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         var meterFactory = services.GetRequiredService<IMeterFactory>();
-        using var errors = new MetricCollector<long>(meterFactory, TcpTuningMetrics.MeterName, "tcp_tuning.socket_option.errors");
+        using var errors = new MetricCollector<long>(meterFactory, TcpTuningMetrics.MeterName, "tcp_tuning.socket_option.error");
 
         var logs = new FakeLogCollector();
         using var loggerFactory = LoggerFactory.Create(b => b.AddProvider(new FakeLoggerProvider(logs)).SetMinimumLevel(LogLevel.Debug));
@@ -56,6 +56,7 @@ public sealed class ConnectionResilienceTests
         Assert.Equal(
             [(1L, "KeepAlive:Enabled", "ObjectDisposedException"), (1L, "KeepAlive:Idle", "ObjectDisposedException"), (1L, "CongestionControl", "ObjectDisposedException")],
             errors.GetMeasurementSnapshot().Select(m => (m.Value, (string)m.Tags["tcp_tuning.option"]!, (string)m.Tags["error.type"]!)));
+        Assert.All(errors.GetMeasurementSnapshot(), m => Assert.Equal("Api", m.Tags["tcp_tuning.endpoint"]));
         var debug = logs.GetSnapshot().Where(e => e.Id.Name == "SocketOptionFailed").ToList();
         Assert.All(debug, e => Assert.Equal(LogLevel.Debug, e.Level));
         Assert.Equal(
