@@ -48,7 +48,14 @@ internal sealed class EffectiveTcpProfile
 
     /// <summary>The profile in a line, as the logs show it.</summary>
     public string Describe()
-        => $"NoDelay {NoDelay}, QuickAck {QuickAck}, ResponseFlush {ResponseFlush.Describe()}, Cork {Cork}, listen socket [{string.Join(", ", ListenSettings.Select(s => s.KeyBelowProfile))}], accepted sockets [{string.Join(", ", AcceptSettings.Select(s => $"{s.KeyBelowProfile}={(s.Text is null ? s.Value.ToString(System.Globalization.CultureInfo.InvariantCulture) : Convert.ToHexString(s.Text))}"))}]";
+    {
+        var listen = string.Join(", ", ListenSettings.Select(Setting));
+        var accept = string.Join(", ", AcceptSettings.Select(Setting));
+        return $"NoDelay {NoDelay}, QuickAck {QuickAck}, ResponseFlush {ResponseFlush.Describe()}, Cork {Cork}, listen socket [{listen}], accepted sockets [{accept}]";
+
+        static string Setting(SocketOptionSetting s)
+            => $"{s.KeyBelowProfile}={(s.Text is null ? s.Value.ToString(System.Globalization.CultureInfo.InvariantCulture) : Convert.ToHexString(s.Text))}";
+    }
 
     /// <summary>Merges key by key: <paramref name="overrides"/> win over <paramref name="defaults"/>.</summary>
     /// <param name="defaults">The defaults every endpoint inherits.</param>

@@ -1,6 +1,7 @@
 using AspNetCore.TcpTuning.Diagnostics;
 using AspNetCore.TcpTuning.Platform;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace AspNetCore.TcpTuning.Configuration;
@@ -27,21 +28,18 @@ internal sealed class TcpTuningOptionsValidator : IValidateOptions<TcpTuningOpti
     private readonly IReadOnlySet<string>? _congestionControls;
     private readonly Func<string, bool> _canSetCongestionControl;
     private readonly HashSet<string> _warned = [];
-    private readonly Action<string, string>? _onNotTcp;
-    private readonly Action<string, int>? _onFastOpenIgnored;
     private readonly Func<int?> _fastOpen;
+    private readonly ILogger _logger;
 
     public TcpTuningOptionsValidator(KestrelEndpointCatalog catalog, TcpPlatform platform, ILogger<TcpTuningOptionsValidator> logger)
-        : this(catalog.GetEndpoints, () => catalog.EndpointsPath, platform, CongestionControlCatalog.GetAvailable(), CongestionControlCatalog.CanSet)
+        : this(catalog.GetEndpoints, () => catalog.EndpointsPath, platform, CongestionControlCatalog.GetAvailable(), CongestionControlCatalog.CanSet, logger: logger)
     {
-        // Once per key: validation runs again when options are read anew.
-        _onNotTcp = (key, url) => TcpTuningLog.OptionNotForTcpEndpoint(logger, key, url);
-        _onFastOpenIgnored = (key, sysctl) => TcpTuningLog.FastOpenIgnoredByKernel(logger, key, sysctl);
     }
 
-    // canSetCongestionControl: whether this process may set an algorithm the kernel offers (a probe, replaced in tests).
-    internal TcpTuningOptionsValidator(Func<IReadOnlyList<KestrelNamedEndpoint>> kestrelEndpoints, Func<string> kestrelEndpointsPath, TcpPlatform platform, IReadOnlySet<string>? congestionControls, Func<string, bool>? canSetCongestionControl = null, Func<int?>? fastOpen = null)
+    // canSetCongestionControl and fastOpen: what the kernel lets this process do (probes, replaced in tests).
+    internal TcpTuningOptionsValidator(Func<IReadOnlyList<KestrelNamedEndpoint>> kestrelEndpoints, Func<string> kestrelEndpointsPath, TcpPlatform platform, IReadOnlySet<string>? congestionControls, Func<string, bool>? canSetCongestionControl = null, Func<int?>? fastOpen = null, ILogger? logger = null)
     {
+        _logger = logger ?? NullLogger.Instance;
         _fastOpen = fastOpen ?? KernelTcpSettings.FastOpen;
         _kestrelEndpoints = kestrelEndpoints;
         _kestrelEndpointsPath = kestrelEndpointsPath;
@@ -77,7 +75,7 @@ internal sealed class TcpTuningOptionsValidator : IValidateOptions<TcpTuningOpti
                     }
                     else if (FirstWarning($"{prefix}:{key}"))
                     {
-                        _onNotTcp?.Invoke($"{prefix}:{key}", notTcp.Url!);
+                        TcpTuningLog.OptionNotForTcpEndpoint(_logger, $"{prefix}:{key}", notTcp.Url!);
                     }
                 }
             }
@@ -123,6 +121,7 @@ internal sealed class TcpTuningOptionsValidator : IValidateOptions<TcpTuningOpti
         }
     }
 
+    // Once per key: validation runs again each time the options are built (at start, at each reload).
     private bool FirstWarning(string key)
     {
         lock (_warned)
@@ -179,7 +178,7 @@ internal sealed class TcpTuningOptionsValidator : IValidateOptions<TcpTuningOpti
             }
             else if (FirstWarning($"{prefix}:FastOpenQueueLength"))
             {
-                _onFastOpenIgnored?.Invoke($"{prefix}:FastOpenQueueLength", fastOpen);
+                TcpTuningLog.FastOpenIgnoredByKernel(_logger, $"{prefix}:FastOpenQueueLength", fastOpen);
             }
         }
         Seconds(errors, prefix, "Linger", profile.Linger, 0, MaxLingerSeconds);

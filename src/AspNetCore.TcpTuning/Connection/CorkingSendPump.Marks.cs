@@ -23,24 +23,16 @@ internal sealed partial class CorkingSendPump
     {
         _pushed = true;
 
-        // A push may come without new bytes (an explicit flush after a flushed write): if the pump already holds what
-        // was written, nothing else would wake it before the bound. As in EndMessage, the flag is published with a
-        // full fence before _heldSince is read, and the pump reads the flag again after it publishes _heldSince.
-        if (Interlocked.Read(ref _heldSince) != 0)
-        {
-            _pipe.Reader.CancelPendingRead();
-        }
+        // A push may come without new bytes (an explicit flush after a flushed write): nothing else would wake a
+        // pump that already holds what was written before the bound.
+        WakeIfHolding();
     }
 
     /// <inheritdoc />
     public void SendHeldNow()
     {
         _peerWaiting = true;
-        // As in EndMessage: the flag is published with a full fence before _heldSince is read.
-        if (Interlocked.Read(ref _heldSince) != 0)
-        {
-            _pipe.Reader.CancelPendingRead();
-        }
+        WakeIfHolding();
     }
 
     /// <summary>
@@ -86,13 +78,8 @@ internal sealed partial class CorkingSendPump
 
         _endAtNextFlush = false;
         MarkEnd();
-        // Everything of the message may be written already, with its tail held: wake the pump to send it now. The
-        // end is published with a full fence before this read, and the pump publishes _heldSince with one before it
-        // reads the end, so at least one of the two sees the other.
-        if (Interlocked.Read(ref _heldSince) != 0)
-        {
-            _pipe.Reader.CancelPendingRead();
-        }
+        // Everything of the message may be written already, with its tail held: the pump sends it now.
+        WakeIfHolding();
     }
 
     internal void OnAdvanced(long bytes)
@@ -114,5 +101,16 @@ internal sealed partial class CorkingSendPump
     {
         Interlocked.Exchange(ref _messageEnd, Volatile.Read(ref _written));
         _inMessage = false;
+    }
+
+    // After a mark (an end, a push, a waiting peer): wakes the pump if it holds bytes the mark releases. The mark was
+    // published before this fenced read, and the pump publishes _heldSince with a fence before it reads the marks, so
+    // at least one of the two sees the other.
+    private void WakeIfHolding()
+    {
+        if (Interlocked.Read(ref _heldSince) != 0)
+        {
+            _pipe.Reader.CancelPendingRead();
+        }
     }
 }

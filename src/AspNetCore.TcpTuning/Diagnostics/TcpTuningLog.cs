@@ -17,8 +17,8 @@ internal static partial class TcpTuningLog
     [LoggerMessage(4, LogLevel.Warning, "Kestrel endpoints {Names} all bind {EndPoint}, and this bind cannot be told apart (they have all bound once already); the settings of {Chosen} apply. Give each named endpoint its own address.", EventName = "AmbiguousEndpoint")]
     public static partial void AmbiguousEndpoint(ILogger logger, EndPoint endPoint, string names, string chosen);
 
-    [LoggerMessage(5, LogLevel.Information, "Endpoint {EndPoint} uses the TCP settings of {Source}: NoDelay {NoDelay}, QuickAck {QuickAck}, ResponseFlush {ResponseFlush}, Cork {Cork}; listen socket: [{ListenOptions}]; accepted sockets: [{AcceptOptions}]; skipped: [{SkippedOptions}].", EventName = "EndpointBound")]
-    public static partial void EndpointBound(ILogger logger, EndPoint endPoint, string source, bool noDelay, string quickAck, string responseFlush, bool cork, string listenOptions, string acceptOptions, string skippedOptions);
+    [LoggerMessage(5, LogLevel.Information, "Endpoint {EndPoint} uses the TCP settings of {Source}: {Profile}; skipped: [{SkippedOptions}].", EventName = "EndpointBound")]
+    public static partial void EndpointBound(ILogger logger, EndPoint endPoint, string source, string profile, string skippedOptions);
 
     [LoggerMessage(6, LogLevel.Warning, "{Key} applies to TCP endpoints only; the endpoint binds {Url}, so it is skipped (Strict makes this an error).", EventName = "OptionNotForTcpEndpoint")]
     public static partial void OptionNotForTcpEndpoint(ILogger logger, string key, string url);

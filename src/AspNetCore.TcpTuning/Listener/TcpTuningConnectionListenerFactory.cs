@@ -77,12 +77,7 @@ internal sealed class TcpTuningConnectionListenerFactory : IConnectionListenerFa
             _logger,
             listener.EndPoint,
             profile.KeyPrefix,
-            profile.NoDelay,
-            profile.QuickAck.ToString(),
-            profile.ResponseFlush.Describe(),
-            profile.Cork,
-            string.Join(", ", profile.ListenSettings.Select(s => s.KeyBelowProfile)),
-            string.Join(", ", profile.AcceptKeys),
+            profile.Describe(),
             string.Join(", ", profile.UnsupportedKeys));
         return new TcpTuningConnectionListener(listener, new EndpointIdentity(name, codeProfile, endpoint), profile, _resolver, _state, _connectionTuner);
     }
