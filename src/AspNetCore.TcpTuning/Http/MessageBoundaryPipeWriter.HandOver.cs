@@ -6,6 +6,9 @@ namespace AspNetCore.TcpTuning.Http;
 // Handing held bytes to Kestrel.
 internal sealed partial class MessageBoundaryPipeWriter
 {
+    // Half of Kestrel's 4 KiB block: a hint Kestrel's pipe serves from its pool, framing included.
+    private const int MaxKestrelSizeHint = 2048;
+
     // Hands the ended bytes to Kestrel as one counted write and flushes (with Kestrel's own unflushed bytes, which
     // precede them). The tail stays held. Under _sync.
     private ValueTask<FlushResult> FlushEnded(FlushReason reason, CancellationToken cancellationToken)
@@ -83,13 +86,15 @@ internal sealed partial class MessageBoundaryPipeWriter
         }
     }
 
-    // Copies bytes into Kestrel's buffer without flushing, each piece as one chunk where Kestrel chunks. Under _sync.
+    // Copies bytes into Kestrel's buffer without flushing. The size hint stays under a pool block with room for a
+    // chunk's framing: Kestrel's pipe allocates a fresh array for any larger hint (a chunked response adds its framing
+    // to the hint), garbage per response that bare Kestrel's own writes never make. Under _sync.
     private void CommitToKestrel(ReadOnlySpan<byte> bytes)
     {
         var writer = _inner.Writer;
         while (!bytes.IsEmpty)
         {
-            var span = writer.GetSpan(bytes.Length);
+            var span = writer.GetSpan(Math.Min(bytes.Length, MaxKestrelSizeHint));
             var count = Math.Min(span.Length, bytes.Length);
             bytes[..count].CopyTo(span);
             writer.Advance(count);
