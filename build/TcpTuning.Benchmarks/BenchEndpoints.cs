@@ -73,6 +73,12 @@ internal static class BenchEndpoints
         {
             settings[$"Kestrel:Endpoints:E{i}:Url"] = $"http://{host}:0";
             settings[$"TcpTuning:Endpoints:E{i}:QuickAck"] = quickAck;
+            if (quickAck == "Default")
+            {
+                // The control of the connection-layer wrappers' cost: none, so no stall detection either.
+                settings[$"TcpTuning:Endpoints:E{i}:DetectStalls"] = "false";
+            }
+
             settings[$"TcpTuning:Endpoints:E{i++}:ResponseFlush"] = flush;
         }
 

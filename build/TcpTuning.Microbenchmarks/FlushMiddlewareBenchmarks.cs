@@ -1,3 +1,4 @@
+using AspNetCore.TcpTuning.Diagnostics;
 using System.IO.Pipelines;
 using AspNetCore.TcpTuning;
 using AspNetCore.TcpTuning.Configuration;
@@ -50,7 +51,7 @@ public class FlushMiddlewareBenchmarks : IDisposable
             new OptionsFactory<TcpTuningOptions>([], []),
             new ConfigurationBuilder().Build(),
             NullLogger<TcpTuningOptionsState>.Instance);
-        _tuned = new ResponseFlushMiddleware(_handler, state, TimeProvider.System, _sweeper, new RouteFlushOverrides(_services)).Invoke;
+        _tuned = new ResponseFlushMiddleware(_handler, state, TimeProvider.System, _sweeper, new RouteFlushOverrides(_services), new TcpTuningMetrics(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>())).Invoke;
 
         var profile = EffectiveTcpProfile.Create(new TcpProfile { ResponseFlush = Mode }, overrides: null, "Api", "TcpTuning:Endpoints:Api", TcpPlatform.Current, transportNoDelay: true);
         _context.Request.Protocol = HttpProtocol.Http11;

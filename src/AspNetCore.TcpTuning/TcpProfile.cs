@@ -41,6 +41,17 @@ public sealed class TcpProfile
     /// <remarks>Defaults to <see langword="false"/>.</remarks>
     public bool? Cork { get; set; }
 
+    /// <summary>
+    /// Counts the requests whose client waited for this server's delayed ACK (a request sent in two writes with Nagle's
+    /// algorithm on) in <c>tcp_tuning.request.stall</c>, and warns about them, at most once a minute per endpoint.
+    /// </summary>
+    /// <remarks>
+    /// Defaults to <see langword="true"/>. It costs a timestamp per read
+    /// and a TCP_INFO read where a request arrived incomplete; on an endpoint with QuickAck <c>Default</c> or
+    /// <c>OnAccept</c> it adds the input wrapper that <c>Adaptive</c> has anyway.
+    /// </remarks>
+    public bool? DetectStalls { get; set; }
+
     /// <summary>The kernel send buffer in bytes (SO_SNDBUF). Linux doubles the value and caps it at net.core.wmem_max.</summary>
     public int? SendBufferSize { get; set; }
 

@@ -75,13 +75,16 @@ public static class TcpTuningWebHostBuilderExtensions
         services.TryAddSingleton<CodeProfileHandoff>();
         services.TryAddSingleton<ListenSocketTuner>();
         services.TryAddSingleton<CorkReleaser>();
+        services.TryAddSingleton<DelayedAckStallReporter.Registry>();
         services.TryAddSingleton(provider => new TcpConnectionTuner(
             provider.GetRequiredService<SocketOptionWriter>(),
             provider.GetRequiredService<TcpTuningMetrics>(),
             provider.GetRequiredService<Microsoft.Extensions.Logging.ILogger<TcpConnectionTuner>>(),
             provider.GetRequiredService<CorkReleaser>(),
             provider.GetRequiredService<TimeProvider>(),
-            provider.GetRequiredService<IOptions<SocketTransportOptions>>().Value.MaxWriteBufferSize ?? 0));
+            provider.GetRequiredService<IOptions<SocketTransportOptions>>().Value.MaxWriteBufferSize ?? 0,
+            provider.GetRequiredService<DelayedAckStallReporter.Registry>(),
+            provider.GetRequiredService<TcpPlatform>()));
 
         // Added, not tried: Kestrel binds with the most recently registered factory that can bind the endpoint.
         if (!services.Any(d => d.ServiceType == typeof(IConnectionListenerFactory) && d.ImplementationType == typeof(TcpTuningConnectionListenerFactory)))

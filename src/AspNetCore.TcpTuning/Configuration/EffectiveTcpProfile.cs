@@ -31,6 +31,9 @@ internal sealed class EffectiveTcpProfile
 
     public bool Cork { get; private init; }
 
+    /// <summary>Whether connections count the requests that waited for a delayed ACK.</summary>
+    public bool DetectStalls { get; private init; } = TcpTuningDefaults.DetectStalls;
+
     /// <summary>Options set on every accepted socket, in order.</summary>
     public IReadOnlyList<SocketOptionSetting> AcceptSettings { get; private init; } = [];
 
@@ -51,7 +54,7 @@ internal sealed class EffectiveTcpProfile
     {
         var listen = string.Join(", ", ListenSettings.Select(Setting));
         var accept = string.Join(", ", AcceptSettings.Select(Setting));
-        return $"NoDelay {NoDelay}, QuickAck {QuickAck}, ResponseFlush {ResponseFlush.Describe()}, Cork {Cork}, listen socket [{listen}], accepted sockets [{accept}]";
+        return $"NoDelay {NoDelay}, QuickAck {QuickAck}, ResponseFlush {ResponseFlush.Describe()}, Cork {Cork}, DetectStalls {DetectStalls}, listen socket [{listen}], accepted sockets [{accept}]";
 
         static string Setting(SocketOptionSetting s)
             => $"{s.KeyBelowProfile}={(s.Text is null ? s.Value.ToString(System.Globalization.CultureInfo.InvariantCulture) : Convert.ToHexString(s.Text))}";
@@ -186,6 +189,7 @@ internal sealed class EffectiveTcpProfile
             QuickAck = platform.Supports(TcpOption.QuickAck) ? merged.QuickAck ?? QuickAckMode.Default : QuickAckMode.Default,
             ResponseFlush = ResponseFlushPolicy.From(merged),
             Cork = merged.Cork == true && platform.Supports(TcpOption.Cork),
+            DetectStalls = merged.DetectStalls ?? TcpTuningDefaults.DetectStalls,
             AcceptSettings = accept,
             AcceptKeys = accept.ConvertAll(s => s.KeyBelowProfile),
             ListenSettings = listen,
@@ -210,6 +214,7 @@ internal sealed class EffectiveTcpProfile
             MaxFlushDelay = overrides.MaxFlushDelay ?? defaults.MaxFlushDelay,
             HonorExplicitFlush = overrides.HonorExplicitFlush ?? defaults.HonorExplicitFlush,
             Cork = overrides.Cork ?? defaults.Cork,
+            DetectStalls = overrides.DetectStalls ?? defaults.DetectStalls,
             SendBufferSize = overrides.SendBufferSize ?? defaults.SendBufferSize,
             ReceiveBufferSize = overrides.ReceiveBufferSize ?? defaults.ReceiveBufferSize,
             KeepAlive = (overrides.KeepAlive, defaults.KeepAlive) switch

@@ -78,6 +78,7 @@ internal sealed class TcpTuningConfigurationSetup : IConfigureOptions<TcpTuningO
                 case "MAXFLUSHDELAY": profile.MaxFlushDelay = ReadTimeSpan(child, errors) ?? profile.MaxFlushDelay; break;
                 case "HONOREXPLICITFLUSH": profile.HonorExplicitFlush = ReadBool(child, errors) ?? profile.HonorExplicitFlush; break;
                 case "CORK": profile.Cork = ReadBool(child, errors) ?? profile.Cork; break;
+                case "DETECTSTALLS": profile.DetectStalls = ReadBool(child, errors) ?? profile.DetectStalls; break;
                 case "SENDBUFFERSIZE": profile.SendBufferSize = ReadInt(child, errors) ?? profile.SendBufferSize; break;
                 case "RECEIVEBUFFERSIZE": profile.ReceiveBufferSize = ReadInt(child, errors) ?? profile.ReceiveBufferSize; break;
                 case "USERTIMEOUT": profile.UserTimeout = ReadTimeSpan(child, errors) ?? profile.UserTimeout; break;
@@ -103,7 +104,7 @@ internal sealed class TcpTuningConfigurationSetup : IConfigureOptions<TcpTuningO
 
                     break;
                 default:
-                    errors.Add(UnknownKey(child, "NoDelay, QuickAck, ResponseFlush, FlushThreshold, MaxFlushDelay, HonorExplicitFlush, Cork, SendBufferSize, ReceiveBufferSize, KeepAlive, UserTimeout, NotSentLowWatermark, TypeOfService, CongestionControl, Linger, DeferAccept, FastOpenQueueLength, RawOptions"));
+                    errors.Add(UnknownKey(child, "NoDelay, QuickAck, ResponseFlush, FlushThreshold, MaxFlushDelay, HonorExplicitFlush, Cork, DetectStalls, SendBufferSize, ReceiveBufferSize, KeepAlive, UserTimeout, NotSentLowWatermark, TypeOfService, CongestionControl, Linger, DeferAccept, FastOpenQueueLength, RawOptions"));
                     break;
             }
         }

@@ -16,5 +16,7 @@ internal static class TcpTuningDefaults
 
     public const bool HonorExplicitFlush = true;
 
+    public const bool DetectStalls = true;
+
     public static readonly TimeSpan MaxFlushDelay = TimeSpan.FromMilliseconds(5);
 }

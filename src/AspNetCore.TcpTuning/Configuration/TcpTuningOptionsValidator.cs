@@ -138,6 +138,7 @@ internal sealed class TcpTuningOptionsValidator : IValidateOptions<TcpTuningOpti
             ("NoDelay", profile.NoDelay is not null),
             ("QuickAck", profile.QuickAck is not null),
             ("Cork", profile.Cork is not null),
+            ("DetectStalls", profile.DetectStalls is not null),
             ("SendBufferSize", profile.SendBufferSize is not null),
             ("ReceiveBufferSize", profile.ReceiveBufferSize is not null),
             ("KeepAlive", profile.KeepAlive is not null),

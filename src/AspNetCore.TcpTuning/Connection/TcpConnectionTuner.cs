@@ -23,14 +23,18 @@ internal sealed class TcpConnectionTuner
     private readonly CorkReleaser? _corkReleaser;
     private readonly TimeProvider _timeProvider;
     private readonly long _maxWriteBufferSize;
+    private readonly DelayedAckStallReporter.Registry? _stallReporters;
+    private readonly TcpPlatform _platform;
 
     public TcpConnectionTuner(SocketOptionWriter writer, TcpTuningMetrics metrics, ILogger<TcpConnectionTuner> logger)
-        : this(writer, metrics, logger, corkReleaser: null, TimeProvider.System, maxWriteBufferSize: 64 * 1024)
+        : this(writer, metrics, logger, corkReleaser: null, TimeProvider.System, maxWriteBufferSize: 64 * 1024, stallReporters: null, TcpPlatform.Current)
     {
     }
 
-    public TcpConnectionTuner(SocketOptionWriter writer, TcpTuningMetrics metrics, ILogger<TcpConnectionTuner> logger, CorkReleaser? corkReleaser, TimeProvider timeProvider, long maxWriteBufferSize)
+    public TcpConnectionTuner(SocketOptionWriter writer, TcpTuningMetrics metrics, ILogger<TcpConnectionTuner> logger, CorkReleaser? corkReleaser, TimeProvider timeProvider, long maxWriteBufferSize, DelayedAckStallReporter.Registry? stallReporters, TcpPlatform platform)
     {
+        _stallReporters = stallReporters;
+        _platform = platform;
         _writer = writer;
         _metrics = metrics;
         _logger = logger;
@@ -67,8 +71,10 @@ internal sealed class TcpConnectionTuner
             _metrics.SocketOptionFailed(profile.EndpointName, profile.AcceptKeys[i], error);
         }
 
-        QuickAckController? quickAck = profile.QuickAck is QuickAckMode.AfterEachRead or QuickAckMode.Adaptive
-            ? new QuickAckController(socket, profile.QuickAck, _writer, _metrics, profile.EndpointName)
+        // The input watch: re-arms QuickAck, and tells delayed-ACK stalls apart (which also counts where QuickAck is off).
+        var stallReporter = profile.DetectStalls ? _stallReporters?.For(profile) : null;
+        QuickAckController? quickAck = profile.QuickAck is QuickAckMode.AfterEachRead or QuickAckMode.Adaptive || stallReporter is not null
+            ? new QuickAckController(socket, profile.QuickAck, _writer, _metrics, profile.EndpointName, stallReporter is null ? null : new DelayedAckStallDetector(_timeProvider), stallReporter, _platform)
             : null;
 
         // Cork: this connection's sends go through a pump of ours, which holds partial segments within a message

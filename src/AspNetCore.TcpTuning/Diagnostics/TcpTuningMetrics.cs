@@ -14,6 +14,9 @@ internal sealed class TcpTuningMetrics
     private readonly Counter<long> _quickAckRearms;
     private readonly Counter<long> _corkHolds;
     private readonly Counter<long> _corkReleases;
+    private readonly Counter<long> _requestStalls;
+    private readonly Counter<long> _responseFlushes;
+    private readonly Histogram<long> _responseFlushSize;
 
     public TcpTuningMetrics(IMeterFactory meterFactory)
     {
@@ -28,6 +31,13 @@ internal sealed class TcpTuningMetrics
             "tcp_tuning.cork.hold", unit: "{message}", description: "Messages whose partial segments the send side held back for more bytes or the message's end.");
         _corkReleases = meter.CreateCounter<long>(
             "tcp_tuning.cork.release", unit: "{release}", description: "Held bytes the send side sent before their message's end: at the hold bound (reason 'bound'), or because the connection was aborted (reason 'abort').");
+        _responseFlushes = meter.CreateCounter<long>(
+            "tcp_tuning.response.flush", unit: "{flush}", description: "Held response bytes the response-flush policy handed to the wire, by reason: end, explicit, threshold, delay, before_read, stream, error.");
+        _responseFlushSize = meter.CreateHistogram<long>(
+            "tcp_tuning.response.flush.size", unit: "By", description: "The response bytes held when the response-flush policy flushed them, by reason.",
+            advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = [128, 512, 1024, 4096, 16384, 65536, 262144] });
+        _requestStalls = meter.CreateCounter<long>(
+            "tcp_tuning.request.stall", unit: "{request}", description: "Requests whose rest arrived one delayed-ACK timeout after their first bytes: the client waited for the server's ACK (Nagle's algorithm).");
     }
 
     public void ConnectionTuned(string? endpointName)
@@ -57,6 +67,31 @@ internal sealed class TcpTuningMetrics
             QuickAckRearmedCore(endpointName);
         }
     }
+
+    /// <summary>Whether <see cref="ResponseFlushed"/> records anything: the caller skips finding its tags otherwise.</summary>
+    public bool RecordsResponseFlushes => _responseFlushes.Enabled || _responseFlushSize.Enabled;
+
+    /// <param name="endpointName">The connection's endpoint.</param>
+    /// <param name="reason">The flush's reason, as its tag gives it.</param>
+    /// <param name="heldBytes">The bytes held until this flush.</param>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public void ResponseFlushed(string? endpointName, string reason, long heldBytes)
+    {
+        var tags = new TagList { EndpointTag(endpointName), { "tcp_tuning.response.flush.reason", reason } };
+        _responseFlushes.Add(1, tags);
+        _responseFlushSize.Record(heldBytes, tags);
+    }
+
+    public void RequestStalled(string? endpointName)
+    {
+        if (_requestStalls.Enabled)
+        {
+            RequestStalledCore(endpointName);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void RequestStalledCore(string? endpointName) => _requestStalls.Add(1, EndpointTag(endpointName));
 
     public void CorkHeld(string? endpointName)
     {

@@ -23,4 +23,7 @@ internal enum FlushReason
 
     /// <summary>The app failed: bytes Kestrel would already have sent are sent before Kestrel handles the failure.</summary>
     Error,
+
+    /// <summary>The response turned into a stream (<c>DisableBuffering()</c>): what is held leaves, every write flushes from here on.</summary>
+    Stream,
 }

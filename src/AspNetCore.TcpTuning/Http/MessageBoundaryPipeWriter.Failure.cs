@@ -150,14 +150,14 @@ internal sealed partial class MessageBoundaryPipeWriter
         }
 
         var flush = _policy.Held > 0 || _kestrelBytes > 0;
-        if (flush && reason is FlushReason.Explicit)
+        if (flush && reason is FlushReason.Explicit or FlushReason.Stream)
         {
             _cork?.Push();
         }
 
         CommitToKestrel(_buffer.All);
         _buffer.ConsumeAll(_memoryOutstanding);
-        OnHandedOver();
+        OnHandedOver(reason);
         return flush ? _inner.Writer.FlushAsync() : default;
     }
 

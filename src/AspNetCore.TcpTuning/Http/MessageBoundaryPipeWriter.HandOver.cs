@@ -19,7 +19,7 @@ internal sealed partial class MessageBoundaryPipeWriter
             _cork?.Push();
         }
 
-        OnHandedOver();
+        OnHandedOver(reason);
         var ended = _buffer.Ended;
         if (ended.IsEmpty)
         {
@@ -33,10 +33,10 @@ internal sealed partial class MessageBoundaryPipeWriter
 
     // Hands everything held to Kestrel as one counted write and flushes (a flush alone when the held bytes are all in
     // Kestrel's buffer already). Under _sync.
-    private ValueTask<FlushResult> HandOverAll(CancellationToken cancellationToken = default)
+    private ValueTask<FlushResult> HandOverAll(FlushReason reason, CancellationToken cancellationToken = default)
     {
         var kestrelHolds = _kestrelBytes > 0 || _policy.Held > _buffer.Ended.Length;
-        OnHandedOver();
+        OnHandedOver(reason);
         if (_buffer.Length == 0)
         {
             return kestrelHolds ? _inner.Writer.FlushAsync(cancellationToken) : default;
@@ -103,9 +103,21 @@ internal sealed partial class MessageBoundaryPipeWriter
     }
 
     // Held bytes were handed to Kestrel (or are about to be, with a write that flushes them).
-    private void OnHandedOver()
+    private void OnHandedOver(FlushReason reason)
     {
-        _policy.OnFlushed();
+        Flushed(reason);
         _kestrelBytes = 0;
+    }
+
+    // The held bytes leave: counted by reason when the metrics are listened to.
+    private void Flushed(FlushReason reason)
+    {
+        if (_policy.Held > 0 && _metrics is { RecordsResponseFlushes: true } metrics)
+        {
+            var endpoint = (_context.Features[typeof(ITcpTuningFeature)] as ITcpTuningFeature)?.EndpointName;
+            metrics.ResponseFlushed(endpoint, FlushReasonTag.Of(reason), _policy.Held);
+        }
+
+        _policy.OnFlushed();
     }
 }

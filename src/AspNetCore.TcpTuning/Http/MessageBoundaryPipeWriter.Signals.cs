@@ -56,7 +56,7 @@ internal sealed partial class MessageBoundaryPipeWriter
     {
         using (Sync())
         {
-            InBackground(CommitAllThenFlush(FlushReason.Explicit));
+            InBackground(CommitAllThenFlush(FlushReason.Stream));
             _decision = ResponseFlushDecision.Stream;
         }
     }
@@ -123,11 +123,11 @@ internal sealed partial class MessageBoundaryPipeWriter
                 }
                 else
                 {
-                    flush = HandOverAll();
+                    flush = HandOverAll(FlushReason.End);
                 }
             }
 
-            _policy.OnFlushed();
+            Flushed(FlushReason.End);
         }
 
         return flush.IsCompletedSuccessfully ? default : AwaitFlush(flush);

@@ -1,3 +1,4 @@
+using AspNetCore.TcpTuning.Diagnostics;
 using System.Buffers;
 using System.IO.Pipelines;
 using AspNetCore.TcpTuning.Configuration;
@@ -27,6 +28,7 @@ internal sealed partial class MessageBoundaryPipeWriter : PipeWriter, IDisposabl
     private readonly Lock _sync = new();
     private readonly TimeProvider _timeProvider;
     private readonly HeldResponseSweeper _sweeper;
+    private readonly TcpTuningMetrics? _metrics;
     private readonly HoldPolicy _policy = new();
     private readonly HoldBuffer _buffer = new();
     private HttpContext _context = null!;
@@ -54,10 +56,11 @@ internal sealed partial class MessageBoundaryPipeWriter : PipeWriter, IDisposabl
     private bool _poolResolved;
     private ResponseFlushMode? _modeOverride;
 
-    public MessageBoundaryPipeWriter(TimeProvider timeProvider, HeldResponseSweeper sweeper)
+    public MessageBoundaryPipeWriter(TimeProvider timeProvider, HeldResponseSweeper sweeper, TcpTuningMetrics? metrics = null)
     {
         _timeProvider = timeProvider;
         _sweeper = sweeper;
+        _metrics = metrics;
     }
 
     /// <summary>
@@ -273,7 +276,7 @@ internal sealed partial class MessageBoundaryPipeWriter : PipeWriter, IDisposabl
 
         using (Sync())
         {
-            InBackground(exception is null ? HandOverAll() : CommitAllThenFlush(FlushReason.Error));
+            InBackground(exception is null ? HandOverAll(FlushReason.End) : CommitAllThenFlush(FlushReason.Error));
         }
 
         _inner.Writer.Complete(exception);
@@ -296,7 +299,7 @@ internal sealed partial class MessageBoundaryPipeWriter : PipeWriter, IDisposabl
             ValueTask<FlushResult> flush;
             using (Sync())
             {
-                flush = HandOverAll();
+                flush = HandOverAll(FlushReason.End);
             }
 
             await ObserveAsync(flush).ConfigureAwait(false);
@@ -426,10 +429,11 @@ internal sealed partial class MessageBoundaryPipeWriter : PipeWriter, IDisposabl
             _cork?.EndMessage(atNextFlush: true);
         }
 
+        var reason = completes ? FlushReason.End : FlushReason.Threshold;
         if (_buffer.Length == 0)
         {
             // Bytes held in Kestrel's buffer, if any, leave with this write.
-            OnHandedOver();
+            OnHandedOver(reason);
             return _inner.Writer.WriteAsync(source, cancellationToken);
         }
 
@@ -437,10 +441,10 @@ internal sealed partial class MessageBoundaryPipeWriter : PipeWriter, IDisposabl
         {
             // One write to Kestrel: one chunk, one flush.
             _buffer.Append(source.Span);
-            return HandOverAll(cancellationToken);
+            return HandOverAll(reason, cancellationToken);
         }
 
-        var held = HandOverAll(cancellationToken);
+        var held = HandOverAll(reason, cancellationToken);
         return held.IsCompletedSuccessfully ? _inner.Writer.WriteAsync(source, cancellationToken) : WriteAfterAsync(held, source, cancellationToken);
     }
 

@@ -1,3 +1,4 @@
+using AspNetCore.TcpTuning.Diagnostics;
 using System.IO.Pipelines;
 using AspNetCore.TcpTuning.Configuration;
 using AspNetCore.TcpTuning.Connection;
@@ -17,7 +18,8 @@ internal sealed class MessageBoundaryResponseBodyFeature : IHttpResponseBodyFeat
     private IHttpResponseBodyFeature _inner = null!;
     private MessageBoundaryStream? _stream;
 
-    public MessageBoundaryResponseBodyFeature(TimeProvider timeProvider, HeldResponseSweeper sweeper) => _writer = new MessageBoundaryPipeWriter(timeProvider, sweeper);
+    public MessageBoundaryResponseBodyFeature(TimeProvider timeProvider, HeldResponseSweeper sweeper, TcpTuningMetrics? metrics = null)
+        => _writer = new MessageBoundaryPipeWriter(timeProvider, sweeper, metrics);
 
     /// <summary>Takes over <paramref name="inner"/> for one response.</summary>
     public void Initialize(HttpContext context, IHttpResponseBodyFeature inner, ResponseFlushPolicy policy, bool routesOverride, ITcpCorkControl? cork)

@@ -1,3 +1,4 @@
+using AspNetCore.TcpTuning.Diagnostics;
 using AspNetCore.TcpTuning.Configuration;
 using AspNetCore.TcpTuning.Connection;
 using Microsoft.AspNetCore.Http;
@@ -19,9 +20,11 @@ internal sealed class ResponseFlushMiddleware
     private readonly TimeProvider _timeProvider;
     private readonly HeldResponseSweeper _sweeper;
     private readonly RouteFlushOverrides _routes;
+    private readonly TcpTuningMetrics _metrics;
 
-    public ResponseFlushMiddleware(RequestDelegate next, TcpTuningOptionsState state, TimeProvider timeProvider, HeldResponseSweeper sweeper, RouteFlushOverrides routes)
+    public ResponseFlushMiddleware(RequestDelegate next, TcpTuningOptionsState state, TimeProvider timeProvider, HeldResponseSweeper sweeper, RouteFlushOverrides routes, TcpTuningMetrics metrics)
     {
+        _metrics = metrics;
         _next = next;
         _state = state;
         _defaults = ResponseFlushPolicy.From(state.Current.Defaults);
@@ -84,7 +87,7 @@ internal sealed class ResponseFlushMiddleware
         // Asked as "is it 1.x" rather than "is it not 2 or 3": Kestrel's HTTP/1.1 string is the constant, found by reference.
         var protocol = context.Request.Protocol;
         var reusable = connection is not null && (HttpProtocol.IsHttp11(protocol) || HttpProtocol.IsHttp10(protocol));
-        var state = (reusable ? connection!.TakeResponseState<ResponseFlushState>() : null) ?? new ResponseFlushState(_timeProvider, _sweeper);
+        var state = (reusable ? connection!.TakeResponseState<ResponseFlushState>() : null) ?? new ResponseFlushState(_timeProvider, _sweeper, _metrics);
         state.Begin(context, originalResponseBody, policy, _routes.AnyRouteOverrides, cork, reusable ? connection : null);
         var writer = state.ResponseBody.BoundaryWriter;
 

@@ -1,3 +1,4 @@
+using AspNetCore.TcpTuning.Diagnostics;
 using AspNetCore.TcpTuning.Configuration;
 using AspNetCore.TcpTuning.Connection;
 using Microsoft.AspNetCore.Http;
@@ -18,9 +19,9 @@ internal sealed class ResponseFlushState : IDisposable
     private bool _canHaveBody;
     private TcpTuningConnectionFeature? _owner;
 
-    public ResponseFlushState(TimeProvider timeProvider, HeldResponseSweeper sweeper)
+    public ResponseFlushState(TimeProvider timeProvider, HeldResponseSweeper sweeper, TcpTuningMetrics? metrics)
     {
-        ResponseBody = new MessageBoundaryResponseBodyFeature(timeProvider, sweeper);
+        ResponseBody = new MessageBoundaryResponseBodyFeature(timeProvider, sweeper, metrics);
         RequestBody = new FlushBeforeReadRequestBodyFeature(ResponseBody.BoundaryWriter);
     }
 

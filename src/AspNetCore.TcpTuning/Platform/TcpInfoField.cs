@@ -7,6 +7,7 @@ namespace AspNetCore.TcpTuning.Platform;
 internal enum TcpInfoField
 {
     Retransmits = 2, // u8
+    AckTimeoutMicroseconds = 12, // u32 (tcpi_ato: the delayed-ACK timeout the kernel would use now)
     SendMaximumSegmentSize = 16, // u32
     Lost = 32, // u32
     RoundTripTimeMicroseconds = 68, // u32

@@ -27,9 +27,9 @@ public sealed class EffectiveProfileTests
         var bound = server.Logs.GetSnapshot().Where(e => e.Id.Name == "EndpointBound").Select(e => e.Message).ToList();
 
         Assert.Contains(bound, m => m.StartsWith("Endpoint 127.0.0.2:", StringComparison.Ordinal)
-            && m.Contains("uses the TCP settings of TcpTuning:Defaults: NoDelay True, QuickAck Adaptive, ResponseFlush MessageBoundary (FlushThreshold 65536, MaxFlushDelay 00:00:00.0050000, HonorExplicitFlush True), Cork False, listen socket [], accepted sockets [];", StringComparison.Ordinal));
+            && m.Contains("uses the TCP settings of TcpTuning:Defaults: NoDelay True, QuickAck Adaptive, ResponseFlush MessageBoundary (FlushThreshold 65536, MaxFlushDelay 00:00:00.0050000, HonorExplicitFlush True), Cork False, DetectStalls True, listen socket [], accepted sockets [];", StringComparison.Ordinal));
         Assert.Contains(bound, m => m.StartsWith("Endpoint 127.0.0.3:", StringComparison.Ordinal)
-            && m.Contains("uses the TCP settings of TcpTuning:Endpoints:Bulk: NoDelay False, QuickAck Default, ResponseFlush PerWrite, Cork True, listen socket [], accepted sockets [NoDelay=0];", StringComparison.Ordinal));
+            && m.Contains("uses the TCP settings of TcpTuning:Endpoints:Bulk: NoDelay False, QuickAck Default, ResponseFlush PerWrite, Cork True, DetectStalls True, listen socket [], accepted sockets [NoDelay=0];", StringComparison.Ordinal));
         Assert.All(server.Logs.GetSnapshot().Where(e => e.Id.Name == "EndpointBound"), e => Assert.Equal(LogLevel.Information, e.Level));
     }
 
