@@ -1,7 +1,4 @@
-using System.IO.Pipelines;
-using System.Net;
 using Microsoft.AspNetCore.Connections;
-using Microsoft.AspNetCore.Http.Features;
 
 namespace AspNetCore.TcpTuning.Connection;
 
@@ -9,7 +6,7 @@ namespace AspNetCore.TcpTuning.Connection;
 /// The connection Kestrel gets when <see cref="CorkingSendPump"/> owns its send side: the same connection, except that
 /// disposing it first lets the pump send what it still holds, so closing a connection never truncates its last response.
 /// </summary>
-internal sealed class PumpedConnectionContext : ConnectionContext
+internal sealed class PumpedConnectionContext : ForwardingConnectionContext
 {
     // Long enough for a healthy peer to take the last bytes; a dead one is aborted by Kestrel's own timeouts first.
     private static readonly TimeSpan s_drainTimeout = TimeSpan.FromSeconds(5);
@@ -17,62 +14,26 @@ internal sealed class PumpedConnectionContext : ConnectionContext
     // How long an abort waits for the pump to send what it held (a send to a live socket takes microseconds).
     private static readonly TimeSpan s_abortDrainTimeout = TimeSpan.FromMilliseconds(50);
 
-    private readonly ConnectionContext _inner;
     private readonly CorkingSendPump _pump;
+    private readonly ConnectionCloseRecorder? _closeRecorder;
 
-    public PumpedConnectionContext(ConnectionContext inner, CorkingSendPump pump)
+    public PumpedConnectionContext(ConnectionContext inner, CorkingSendPump pump, ConnectionCloseRecorder? closeRecorder)
+        : base(inner)
     {
-        _inner = inner;
         _pump = pump;
-    }
-
-    public override string ConnectionId
-    {
-        get => _inner.ConnectionId;
-        set => _inner.ConnectionId = value;
-    }
-
-    public override IFeatureCollection Features => _inner.Features;
-
-    public override IDictionary<object, object?> Items
-    {
-        get => _inner.Items;
-        set => _inner.Items = value;
-    }
-
-    public override IDuplexPipe Transport
-    {
-        get => _inner.Transport;
-        set => _inner.Transport = value;
-    }
-
-    public override EndPoint? LocalEndPoint
-    {
-        get => _inner.LocalEndPoint;
-        set => _inner.LocalEndPoint = value;
-    }
-
-    public override EndPoint? RemoteEndPoint
-    {
-        get => _inner.RemoteEndPoint;
-        set => _inner.RemoteEndPoint = value;
-    }
-
-    public override CancellationToken ConnectionClosed
-    {
-        get => _inner.ConnectionClosed;
-        set => _inner.ConnectionClosed = value;
+        _closeRecorder = closeRecorder;
     }
 
     public override void Abort(ConnectionAbortedException abortReason)
     {
+        _closeRecorder?.OnClosing();
         if (_pump.SendHeldBeforeAbort() is { } sent)
         {
             _ = AbortAfterAsync(sent, abortReason);
             return;
         }
 
-        _inner.Abort(abortReason);
+        Inner.Abort(abortReason);
     }
 
     public override void Abort() => Abort(new ConnectionAbortedException("The connection was aborted by the application via ConnectionContext.Abort()."));
@@ -89,7 +50,7 @@ internal sealed class PumpedConnectionContext : ConnectionContext
         {
         }
 
-        _inner.Abort(abortReason);
+        Inner.Abort(abortReason);
     }
 
     public override async ValueTask DisposeAsync()
@@ -103,10 +64,11 @@ internal sealed class PumpedConnectionContext : ConnectionContext
         }
         catch (TimeoutException)
         {
-            _inner.Abort();
+            Inner.Abort();
         }
 
-        await _inner.DisposeAsync().ConfigureAwait(false);
+        _closeRecorder?.OnClosing();
+        await Inner.DisposeAsync().ConfigureAwait(false);
         await base.DisposeAsync().ConfigureAwait(false);
     }
 }

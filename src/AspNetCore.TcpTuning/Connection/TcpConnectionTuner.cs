@@ -77,6 +77,9 @@ internal sealed class TcpConnectionTuner
             ? new QuickAckController(socket, profile.QuickAck, _writer, _metrics, profile.EndpointName, stallReporter is null ? null : new DelayedAckStallDetector(_timeProvider), stallReporter, _platform)
             : null;
 
+        // The per-connection histograms, only while someone listens to them: a TCP_INFO read as Kestrel disposes the connection.
+        var closeRecorder = _metrics.RecordsConnectionClose ? new ConnectionCloseRecorder(socket, _metrics, profile.EndpointName) : null;
+
         // Cork: this connection's sends go through a pump of ours, which holds partial segments within a message
         // (innermost, beneath TLS). Its writer also tells the QuickAck controller about writes: one output wrapper.
         CorkingSendPump? cork = null;
@@ -105,16 +108,16 @@ internal sealed class TcpConnectionTuner
             connection.Transport = new TunedDuplexPipe(input, output);
         }
 
-        var feature = new TcpTuningConnectionFeature(profile, applied ?? profile.AcceptKeys, failed ?? [], quickAck, cork, socket);
+        var feature = new TcpTuningConnectionFeature(profile, applied ?? profile.AcceptKeys, failed ?? [], quickAck, cork, socket, closeRecorder);
         connection.Features.Set<ITcpTuningFeature>(feature);
         connection.Features.Set<ITcpInfoFeature>(feature);
         _metrics.ConnectionTuned(profile.EndpointName);
         if (cork is null)
         {
-            return connection;
+            return closeRecorder is null ? connection : new RecordingConnectionContext(connection, closeRecorder);
         }
 
         cork.Start();
-        return new PumpedConnectionContext(connection, cork);
+        return new PumpedConnectionContext(connection, cork, closeRecorder);
     }
 }

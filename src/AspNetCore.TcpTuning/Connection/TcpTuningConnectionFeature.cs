@@ -10,8 +10,11 @@ internal sealed class TcpTuningConnectionFeature : ITcpTuningFeature, ITcpInfoFe
     // The HTTP layer's reusable per-response state, opaque here: the connection layer only keeps it between responses.
     private object? _responseState;
 
-    public TcpTuningConnectionFeature(EffectiveTcpProfile profile, IReadOnlyList<string> appliedOptions, IReadOnlyList<string> failedOptions, QuickAckController? quickAck, ITcpCorkControl? cork = null, System.Net.Sockets.Socket? socket = null)
+    private readonly ConnectionCloseRecorder? _closeRecorder;
+
+    public TcpTuningConnectionFeature(EffectiveTcpProfile profile, IReadOnlyList<string> appliedOptions, IReadOnlyList<string> failedOptions, QuickAckController? quickAck, ITcpCorkControl? cork = null, System.Net.Sockets.Socket? socket = null, ConnectionCloseRecorder? closeRecorder = null)
     {
+        _closeRecorder = closeRecorder;
         _socket = socket;
         _quickAck = quickAck;
         Cork = cork;
@@ -48,6 +51,9 @@ internal sealed class TcpTuningConnectionFeature : ITcpTuningFeature, ITcpInfoFe
 
     /// <inheritdoc />
     bool ITcpTuningFeature.Cork => Cork is not null;
+
+    /// <summary>The HTTP layer began a response (counted for the per-connection histograms, when they are listened to).</summary>
+    public void OnResponse() => _closeRecorder?.OnResponse();
 
     /// <summary>Takes the HTTP layer's reusable per-response state of this connection, if it is not in use.</summary>
     public T? TakeResponseState<T>()

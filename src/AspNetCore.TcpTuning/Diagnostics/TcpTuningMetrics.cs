@@ -17,6 +17,9 @@ internal sealed class TcpTuningMetrics
     private readonly Counter<long> _requestStalls;
     private readonly Counter<long> _responseFlushes;
     private readonly Histogram<long> _responseFlushSize;
+    private readonly Histogram<double> _connectionRtt;
+    private readonly Histogram<long> _connectionRetransmissions;
+    private readonly Histogram<double> _connectionSegmentsPerResponse;
 
     public TcpTuningMetrics(IMeterFactory meterFactory)
     {
@@ -36,6 +39,15 @@ internal sealed class TcpTuningMetrics
         _responseFlushSize = meter.CreateHistogram<long>(
             "tcp_tuning.response.flush.size", unit: "By", description: "The response bytes held when the response-flush policy flushed them, by reason.",
             advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = [128, 512, 1024, 4096, 16384, 65536, 262144] });
+        _connectionRtt = meter.CreateHistogram<double>(
+            "tcp_tuning.connection.rtt", unit: "s", description: "The smoothed round-trip time of a connection when it closes (TCP_INFO).",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1] });
+        _connectionRetransmissions = meter.CreateHistogram<long>(
+            "tcp_tuning.connection.retransmission", unit: "{segment}", description: "Segments a connection retransmitted in its life, recorded when it closes (TCP_INFO).",
+            advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = [0, 1, 2, 5, 10, 50, 100] });
+        _connectionSegmentsPerResponse = meter.CreateHistogram<double>(
+            "tcp_tuning.connection.response.segment", unit: "{segment}", description: "Data segments a connection sent per response it served, recorded when it closes (TCP_INFO).",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [1, 2, 3, 5, 10, 20, 50, 100, 1000] });
         _requestStalls = meter.CreateCounter<long>(
             "tcp_tuning.request.stall", unit: "{request}", description: "Requests whose rest arrived one delayed-ACK timeout after their first bytes: the client waited for the server's ACK (Nagle's algorithm).");
     }
@@ -80,6 +92,25 @@ internal sealed class TcpTuningMetrics
         var tags = new TagList { EndpointTag(endpointName), { "tcp_tuning.response.flush.reason", reason } };
         _responseFlushes.Add(1, tags);
         _responseFlushSize.Record(heldBytes, tags);
+    }
+
+    /// <summary>Whether a connection's close is recorded: the tuner makes a recorder only then.</summary>
+    public bool RecordsConnectionClose => _connectionRtt.Enabled || _connectionRetransmissions.Enabled || _connectionSegmentsPerResponse.Enabled;
+
+    /// <param name="endpointName">The connection's endpoint.</param>
+    /// <param name="roundTrip">Its smoothed RTT.</param>
+    /// <param name="retransmissions">The segments it retransmitted.</param>
+    /// <param name="segmentsPerResponse">Its data segments per response, or null when it served none.</param>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public void ConnectionClosed(string? endpointName, TimeSpan roundTrip, long retransmissions, double? segmentsPerResponse)
+    {
+        var endpoint = EndpointTag(endpointName);
+        _connectionRtt.Record(roundTrip.TotalSeconds, endpoint);
+        _connectionRetransmissions.Record(retransmissions, endpoint);
+        if (segmentsPerResponse is { } perResponse)
+        {
+            _connectionSegmentsPerResponse.Record(perResponse, endpoint);
+        }
     }
 
     public void RequestStalled(string? endpointName)

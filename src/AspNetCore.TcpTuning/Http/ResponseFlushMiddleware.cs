@@ -41,6 +41,7 @@ internal sealed class ResponseFlushMiddleware
 
         // The connection layer hands over the endpoint's policy; connections it did not tune (Unix sockets) use the defaults.
         var connection = features[typeof(ITcpTuningFeature)] as TcpTuningConnectionFeature;
+        connection?.OnResponse();
         var policy = connection?.Profile.ResponseFlush ?? Defaults();
         var holds = policy.Mode != ResponseFlushMode.PerWrite || _routes.AnyRouteHoldsWrites;
 
