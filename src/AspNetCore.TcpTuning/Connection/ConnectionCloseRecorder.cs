@@ -21,7 +21,8 @@ internal sealed class ConnectionCloseRecorder(Socket socket, TcpTuningMetrics me
         if (Interlocked.Exchange(ref _recorded, 1) == 0 && TcpConnectionInfo.TryRead(socket, out var info))
         {
             var responses = Volatile.Read(ref _responses);
-            metrics.ConnectionClosed(endpointName, info.RoundTripTime, info.TotalRetransmits, responses > 0 ? (double)info.DataSegmentsOut / responses : null);
+            // Data segments are Linux's count only: elsewhere that histogram stays empty.
+            metrics.ConnectionClosed(endpointName, info.RoundTripTime, info.TotalRetransmits, responses > 0 && info.DataSegmentsOut > 0 ? (double)info.DataSegmentsOut / responses : null);
         }
     }
 }

@@ -25,6 +25,8 @@ internal sealed class TcpPlatform
     private const int LinuxIpv6TClass = 67;
 
     private const int DarwinTcpNotSentLowat = 0x201;
+    private const int DarwinTcpConnectionInfo = 0x106;
+    private const int WindowsSioTcpInfo = unchecked((int)0xD8000027); // _WSAIORW(IOC_VENDOR, 39), mstcpip.h
     private const int DarwinIpv6TClass = 36;
     private const int FreeBsdIpv6TClass = 61;
 
@@ -95,12 +97,27 @@ internal sealed class TcpPlatform
         return name >= 0;
     }
 
-    /// <summary>The level and name of the option that reads the kernel's per-connection TCP statistics.</summary>
+    /// <summary>
+    /// The level and name of the socket option that reads the kernel's per-connection TCP statistics: Linux's
+    /// TCP_INFO (<c>struct tcp_info</c>), macOS's TCP_CONNECTION_INFO (<c>struct tcp_connection_info</c>).
+    /// </summary>
     public bool TryGetTcpInfoOption(out int level, out int name)
     {
         level = IPPROTO_TCP;
-        name = Kind is TcpPlatformKind.Linux ? LinuxTcpInfo : -1;
+        name = Kind switch
+        {
+            TcpPlatformKind.Linux => LinuxTcpInfo,
+            TcpPlatformKind.MacOS => DarwinTcpConnectionInfo,
+            _ => -1,
+        };
         return name >= 0;
+    }
+
+    /// <summary>Windows reads them with an ioctl instead, SIO_TCP_INFO (<c>TCP_INFO_v0</c>, input version 0).</summary>
+    public bool TryGetTcpInfoIoControl(out int ioControlCode)
+    {
+        ioControlCode = Kind is TcpPlatformKind.Windows ? WindowsSioTcpInfo : 0;
+        return Kind is TcpPlatformKind.Windows;
     }
 
     private static TcpPlatformKind Detect()
