@@ -19,8 +19,11 @@ internal sealed class TcpTuningOptionsState : IDisposable
     private readonly IOptions<TcpTuningOptions> _startOptions;
     private readonly IOptionsFactory<TcpTuningOptions> _factory;
     private readonly ILogger _logger;
+    private readonly IConfiguration _configuration;
     private readonly IDisposable? _subscription;
+    private readonly Lock _reloading = new();
     private volatile Snapshot? _current;
+    private IChangeToken _loadedFrom;
     private string? _lastRejected;
 
     public TcpTuningOptionsState(IOptions<TcpTuningOptions> startOptions, IOptionsFactory<TcpTuningOptions> factory, IConfiguration configuration, ILogger<TcpTuningOptionsState> logger)
@@ -28,6 +31,8 @@ internal sealed class TcpTuningOptionsState : IDisposable
         _startOptions = startOptions;
         _factory = factory;
         _logger = logger;
+        _configuration = configuration;
+        _loadedFrom = configuration.GetReloadToken();
         _subscription = ChangeToken.OnChange(configuration.GetReloadToken, Reload);
     }
 
@@ -42,7 +47,35 @@ internal sealed class TcpTuningOptionsState : IDisposable
 
     public void Dispose() => _subscription?.Dispose();
 
+    /// <summary>
+    /// Reloads now if the configuration changed since the last load. Kestrel rebinds a changed endpoint from its own
+    /// reload callback, which may run before this one: the bind asks first, so a new listen socket never gets the
+    /// options from before the change.
+    /// </summary>
+    public void EnsureCurrent()
+    {
+        if (Volatile.Read(ref _loadedFrom).HasChanged)
+        {
+            Reload();
+        }
+    }
+
     internal void Reload()
+    {
+        lock (_reloading)
+        {
+            // The change was loaded already (by a bind that asked first, or a reload signalled twice).
+            if (!_loadedFrom.HasChanged)
+            {
+                return;
+            }
+
+            Volatile.Write(ref _loadedFrom, _configuration.GetReloadToken());
+            ReloadCore();
+        }
+    }
+
+    private void ReloadCore()
     {
         TcpTuningOptions next;
         try

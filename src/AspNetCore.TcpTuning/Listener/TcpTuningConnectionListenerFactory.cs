@@ -60,6 +60,7 @@ internal sealed class TcpTuningConnectionListenerFactory : IConnectionListenerFa
             return await _inner.BindAsync(endpoint, cancellationToken).ConfigureAwait(false);
         }
 
+        _state.EnsureCurrent();
         var name = codeProfile is null ? _resolver.NameOf(endpoint) : null;
         var profile = _resolver.ProfileOf(name, codeProfile, endpoint);
         foreach (var key in profile.UnsupportedKeys)

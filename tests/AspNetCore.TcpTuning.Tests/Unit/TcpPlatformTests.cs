@@ -52,10 +52,11 @@ public sealed class TcpPlatformTests
     }
 
     [Theory]
-    [InlineData("Linux", true, 6, 11)]
-    [InlineData("MacOS", false, 0, 0)]
-    [InlineData("Windows", false, 0, 0)]
-    public void TryGetTcpInfoOption_LinuxOnly(string kind, bool available, int level, int name)
+    [InlineData("Linux", true, 6, 11)] // TCP_INFO
+    [InlineData("MacOS", true, 6, 0x106)] // TCP_CONNECTION_INFO
+    [InlineData("Windows", false, 0, 0)] // an ioctl instead
+    [InlineData("FreeBsd", false, 0, 0)]
+    public void TryGetTcpInfoOption_LinuxAndMacOS(string kind, bool available, int level, int name)
     {
         var found = new TcpPlatform(Enum.Parse<TcpPlatformKind>(kind)).TryGetTcpInfoOption(out var actualLevel, out var actualName);
 
@@ -64,6 +65,18 @@ public sealed class TcpPlatformTests
         {
             Assert.Equal((level, name), (actualLevel, actualName));
         }
+    }
+
+    [Theory]
+    [InlineData("Windows", true)]
+    [InlineData("Linux", false)]
+    [InlineData("MacOS", false)]
+    public void TryGetTcpInfoIoControl_WindowsSioTcpInfo(string kind, bool available)
+    {
+        var found = new TcpPlatform(Enum.Parse<TcpPlatformKind>(kind)).TryGetTcpInfoIoControl(out var code);
+
+        Assert.Equal(available, found);
+        Assert.Equal(available ? unchecked((int)0xD8000027) : 0, code);
     }
 
     [Theory]
