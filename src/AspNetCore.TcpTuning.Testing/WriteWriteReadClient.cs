@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
 using System.Text;
 
@@ -12,20 +13,25 @@ namespace AspNetCore.TcpTuning.Testing;
 /// sent in two writes, then a read. Against a server that delays its ACK, every request from the second on waits for
 /// the full delayed-ACK timeout (40 ms on Linux).
 /// </summary>
-/// <remarks>One keep-alive connection; requests are sequential. Plain HTTP only.</remarks>
+/// <remarks>
+/// One keep-alive connection; requests are sequential. <c>http</c> and <c>https</c> (each write then leaves as its own
+/// TLS record, so the stall is the same); a host name is resolved and its addresses tried in turn.
+/// </remarks>
 public sealed class WriteWriteReadClient : IDisposable
 {
     private static readonly byte[] s_headerEnd = "\r\n\r\n"u8.ToArray();
 
     private readonly Socket _socket;
+    private readonly Stream _stream;
     private readonly string _host;
     private readonly byte[] _buffer = new byte[64 * 1024];
     private int _buffered;
     private long _firstByteTimestamp;
 
-    private WriteWriteReadClient(Socket socket, string host)
+    private WriteWriteReadClient(Socket socket, Stream stream, string host)
     {
         _socket = socket;
+        _stream = stream;
         _host = host;
     }
 
@@ -36,34 +42,73 @@ public sealed class WriteWriteReadClient : IDisposable
     public Socket Socket => _socket;
 
     /// <summary>Connects to <paramref name="server"/> with Nagle's algorithm on (or off, with <paramref name="noDelay"/>).</summary>
-    /// <param name="server">The server's base address (http).</param>
+    /// <param name="server">The server's base address: <c>http</c> or <c>https</c>, an IP address or a host name.</param>
     /// <param name="singleSend">Send headers and body in one write.</param>
     /// <param name="noDelay">Disable Nagle's algorithm on the client.</param>
-    /// <param name="maximumSegmentSize">The MSS to announce (Linux TCP_MAXSEG), to get real segment sizes on loopback: 1448 as on Ethernet.</param>
+    /// <param name="maximumSegmentSize">The MSS to announce (Linux TCP_MAXSEG), to get real segment sizes on loopback: 1460 as on Ethernet (with TCP timestamps, 1448-byte payloads).</param>
     /// <param name="cancellationToken">Cancels the connect.</param>
     /// <returns>The connected client.</returns>
-    public static async Task<WriteWriteReadClient> ConnectAsync(Uri server, bool singleSend = false, bool noDelay = false, int? maximumSegmentSize = null, CancellationToken cancellationToken = default)
+    public static Task<WriteWriteReadClient> ConnectAsync(Uri server, bool singleSend = false, bool noDelay = false, int? maximumSegmentSize = null, CancellationToken cancellationToken = default)
+        => ConnectAsync(server, certificateValidation: null, singleSend, noDelay, maximumSegmentSize, cancellationToken);
+
+    /// <summary>Connects to <paramref name="server"/> with Nagle's algorithm on (or off, with <paramref name="noDelay"/>).</summary>
+    /// <param name="server">The server's base address: <c>http</c> or <c>https</c>, an IP address or a host name.</param>
+    /// <param name="certificateValidation">For <c>https</c>: accepts the server's certificate (a test certificate); null for the system's validation.</param>
+    /// <param name="singleSend">Send headers and body in one write.</param>
+    /// <param name="noDelay">Disable Nagle's algorithm on the client.</param>
+    /// <param name="maximumSegmentSize">The MSS to announce (Linux TCP_MAXSEG), to get real segment sizes on loopback: 1460 as on Ethernet (with TCP timestamps, 1448-byte payloads).</param>
+    /// <param name="cancellationToken">Cancels the connect and the TLS handshake.</param>
+    /// <returns>The connected client.</returns>
+    public static async Task<WriteWriteReadClient> ConnectAsync(Uri server, RemoteCertificateValidationCallback? certificateValidation, bool singleSend = false, bool noDelay = false, int? maximumSegmentSize = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(server);
-        var address = IPAddress.Parse(server.Host.Trim('[', ']'));
-        var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = noDelay };
-        try
+        var addresses = IPAddress.TryParse(server.Host.Trim('[', ']'), out var literal)
+            ? [literal]
+            : await Dns.GetHostAddressesAsync(server.DnsSafeHost, cancellationToken).ConfigureAwait(false);
+        Exception? failure = null;
+        foreach (var address in addresses)
         {
-            if (maximumSegmentSize is int mss)
+            var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = noDelay };
+            try
             {
-                const int IPPROTO_TCP = 6, TCP_MAXSEG = 2;
-                socket.SetRawSocketOption(IPPROTO_TCP, TCP_MAXSEG, BitConverter.GetBytes(mss));
+                if (maximumSegmentSize is int mss)
+                {
+                    const int IPPROTO_TCP = 6, TCP_MAXSEG = 2;
+                    socket.SetRawSocketOption(IPPROTO_TCP, TCP_MAXSEG, BitConverter.GetBytes(mss));
+                }
+
+                await socket.ConnectAsync(new IPEndPoint(address, server.Port), cancellationToken).ConfigureAwait(false);
+                Stream stream = new NetworkStream(socket, ownsSocket: true);
+                if (server.Scheme == Uri.UriSchemeHttps)
+                {
+                    var tls = new SslStream(stream, leaveInnerStreamOpen: false);
+                    stream = tls;
+                    await tls.AuthenticateAsClientAsync(
+                        new SslClientAuthenticationOptions
+                        {
+                            TargetHost = server.IdnHost,
+                            RemoteCertificateValidationCallback = certificateValidation,
+                            ApplicationProtocols = [SslApplicationProtocol.Http11],
+                        },
+                        cancellationToken).ConfigureAwait(false);
+                }
+
+                return new WriteWriteReadClient(socket, stream, server.Authority) { SingleSend = singleSend };
             }
-
-            await socket.ConnectAsync(new IPEndPoint(address, server.Port), cancellationToken).ConfigureAwait(false);
+            catch (SocketException ex) when (addresses.Length > 1)
+            {
+                // localhost: Kestrel may listen on one of its addresses only.
+                socket.Dispose();
+                failure = ex;
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
         }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
 
-        return new WriteWriteReadClient(socket, server.Authority) { SingleSend = singleSend };
+        throw failure ?? new SocketException((int)SocketError.HostNotFound);
     }
 
     /// <summary>POSTs <paramref name="body"/> to <paramref name="path"/> and reads the whole response.</summary>
@@ -130,9 +175,22 @@ public sealed class WriteWriteReadClient : IDisposable
     /// <param name="skipFirst">Leave the first request out: Linux quick-ACKs at connection start, so it never stalls.</param>
     /// <param name="cancellationToken">Cancels the run.</param>
     /// <returns>The latency summary.</returns>
-    public static async Task<LatencySummary> MeasureAsync(Uri server, string path, int requests, int bodySize = 50, bool singleSend = false, bool skipFirst = true, CancellationToken cancellationToken = default)
+    public static Task<LatencySummary> MeasureAsync(Uri server, string path, int requests, int bodySize = 50, bool singleSend = false, bool skipFirst = true, CancellationToken cancellationToken = default)
+        => MeasureAsync(server, path, requests, certificateValidation: null, bodySize, singleSend, skipFirst, cancellationToken);
+
+    /// <summary>Sends <paramref name="requests"/> sequential POSTs on one connection and summarises their latency.</summary>
+    /// <param name="server">The server's base address: <c>http</c> or <c>https</c>, an IP address or a host name.</param>
+    /// <param name="path">The request path; the server should read the body and answer.</param>
+    /// <param name="requests">How many requests.</param>
+    /// <param name="certificateValidation">For <c>https</c>: accepts the server's certificate; null for the system's validation.</param>
+    /// <param name="bodySize">The body size in bytes.</param>
+    /// <param name="singleSend">Send headers and body in one write (the floor).</param>
+    /// <param name="skipFirst">Leave the first request out: Linux quick-ACKs at connection start, so it never stalls.</param>
+    /// <param name="cancellationToken">Cancels the run.</param>
+    /// <returns>The latency summary.</returns>
+    public static async Task<LatencySummary> MeasureAsync(Uri server, string path, int requests, RemoteCertificateValidationCallback? certificateValidation, int bodySize = 50, bool singleSend = false, bool skipFirst = true, CancellationToken cancellationToken = default)
     {
-        using var client = await ConnectAsync(server, singleSend, cancellationToken: cancellationToken).ConfigureAwait(false);
+        using var client = await ConnectAsync(server, certificateValidation, singleSend, cancellationToken: cancellationToken).ConfigureAwait(false);
         var body = new byte[bodySize];
         body.AsSpan().Fill((byte)'x');
         var latencies = new List<TimeSpan>(requests);
@@ -154,15 +212,13 @@ public sealed class WriteWriteReadClient : IDisposable
     }
 
     /// <inheritdoc />
-    public void Dispose() => _socket.Dispose();
+    public void Dispose() => _stream.Dispose();
 
+    // One write: one send (one TLS record under https), so two calls are two sends, as the stall needs.
     private async Task SendAllAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
-        while (!data.IsEmpty)
-        {
-            var sent = await _socket.SendAsync(data, SocketFlags.None, cancellationToken).ConfigureAwait(false);
-            data = data[sent..];
-        }
+        await _stream.WriteAsync(data, cancellationToken).ConfigureAwait(false);
+        await _stream.FlushAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<(int Status, string Head)> ReadResponseAsync(MemoryStream? body, CancellationToken cancellationToken)
@@ -237,7 +293,7 @@ public sealed class WriteWriteReadClient : IDisposable
             throw new InvalidDataException("Response headers exceed 64 KiB.");
         }
 
-        var read = await _socket.ReceiveAsync(_buffer.AsMemory(_buffered), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+        var read = await _stream.ReadAsync(_buffer.AsMemory(_buffered), cancellationToken).ConfigureAwait(false);
         if (read == 0)
         {
             throw new IOException("The server closed the connection before the response ended.");
