@@ -19,30 +19,34 @@ public sealed class ResponseFlushMetricsTests
     {
         ["Kestrel:Endpoints:Api:Url"] = "http://127.0.0.2:0",
         ["Kestrel:Endpoints:Plain:Url"] = "http://127.0.0.3:0",
+        ["Kestrel:Endpoints:Timed:Url"] = "http://127.0.0.4:0",
         ["TcpTuning:Endpoints:Api:ResponseFlush"] = "MessageBoundary",
         ["TcpTuning:Endpoints:Api:FlushThreshold"] = "16384",
+        // Only the delay's own case waits for the timer: elsewhere a descheduled handler must not meet it first.
+        ["TcpTuning:Endpoints:Api:MaxFlushDelay"] = "00:00:01",
+        ["TcpTuning:Endpoints:Timed:ResponseFlush"] = "MessageBoundary",
         ["TcpTuning:Endpoints:Plain:ResponseFlush"] = "PerWrite",
     };
 
     [Theory]
-    [InlineData("/chatty", "end", 6400)]
-    [InlineData("/explicit", "explicit", 300)]
-    [InlineData("/slow", "delay", 100)]
-    [InlineData("/stream", "stream", 200)]
-    [InlineData("/large", "threshold", 16384)]
-    public async Task EachReason_CountedWithTheBytesHeld(string path, string reason, long firstFlushBytes)
+    [InlineData("Api", "/chatty", "end", 6400)]
+    [InlineData("Api", "/explicit", "explicit", 300)]
+    [InlineData("Timed", "/slow", "delay", 100)]
+    [InlineData("Api", "/stream", "stream", 200)]
+    [InlineData("Api", "/large", "threshold", 16384)]
+    public async Task EachReason_CountedWithTheBytesHeld(string endpoint, string path, string reason, long firstFlushBytes)
     {
         await using var server = await TuningTestServer.StartAsync(s_settings, map: Map);
         using var flushes = Collector<long>(server, "tcp_tuning.response.flush");
         using var sizes = Collector<long>(server, "tcp_tuning.response.flush.size");
         using var client = TuningTestServer.CreateClient();
 
-        var response = await client.GetAsync(new Uri(server.AddressOn("127.0.0.2"), path));
+        var response = await client.GetAsync(new Uri(server.AddressOn(endpoint == "Api" ? "127.0.0.2" : "127.0.0.4"), path));
         response.EnsureSuccessStatusCode();
         await response.Content.ReadAsByteArrayAsync();
 
         var first = sizes.GetMeasurementSnapshot().First(m => Equals(m.Tags["tcp_tuning.response.flush.reason"], reason));
-        Assert.Equal("Api", first.Tags["tcp_tuning.endpoint"]);
+        Assert.Equal(endpoint, first.Tags["tcp_tuning.endpoint"]);
         Assert.Equal(firstFlushBytes, first.Value);
         Assert.Equal(sizes.GetMeasurementSnapshot().Count, flushes.GetMeasurementSnapshot().Count);
     }
