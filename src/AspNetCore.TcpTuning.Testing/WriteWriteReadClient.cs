@@ -5,6 +5,7 @@ using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Text;
+using AspNetCore.TcpTuning.Platform;
 
 namespace AspNetCore.TcpTuning.Testing;
 
@@ -45,7 +46,7 @@ public sealed class WriteWriteReadClient : IDisposable
     /// <param name="server">The server's base address: <c>http</c> or <c>https</c>, an IP address or a host name.</param>
     /// <param name="singleSend">Send headers and body in one write.</param>
     /// <param name="noDelay">Disable Nagle's algorithm on the client.</param>
-    /// <param name="maximumSegmentSize">The MSS to announce (Linux TCP_MAXSEG), to get real segment sizes on loopback: 1460 as on Ethernet (with TCP timestamps, 1448-byte payloads).</param>
+    /// <param name="maximumSegmentSize">The MSS to announce (TCP_MAXSEG, its number for this OS), to get real segment sizes on loopback: 1460 as on Ethernet (with TCP timestamps, 1448-byte payloads). Set on Linux; macOS and Windows untested.</param>
     /// <param name="cancellationToken">Cancels the connect.</param>
     /// <returns>The connected client.</returns>
     public static Task<WriteWriteReadClient> ConnectAsync(Uri server, bool singleSend = false, bool noDelay = false, int? maximumSegmentSize = null, CancellationToken cancellationToken = default)
@@ -56,7 +57,7 @@ public sealed class WriteWriteReadClient : IDisposable
     /// <param name="certificateValidation">For <c>https</c>: accepts the server's certificate (a test certificate); null for the system's validation.</param>
     /// <param name="singleSend">Send headers and body in one write.</param>
     /// <param name="noDelay">Disable Nagle's algorithm on the client.</param>
-    /// <param name="maximumSegmentSize">The MSS to announce (Linux TCP_MAXSEG), to get real segment sizes on loopback: 1460 as on Ethernet (with TCP timestamps, 1448-byte payloads).</param>
+    /// <param name="maximumSegmentSize">The MSS to announce (TCP_MAXSEG, its number for this OS), to get real segment sizes on loopback: 1460 as on Ethernet (with TCP timestamps, 1448-byte payloads). Set on Linux; macOS and Windows untested.</param>
     /// <param name="cancellationToken">Cancels the connect and the TLS handshake.</param>
     /// <returns>The connected client.</returns>
     public static async Task<WriteWriteReadClient> ConnectAsync(Uri server, RemoteCertificateValidationCallback? certificateValidation, bool singleSend = false, bool noDelay = false, int? maximumSegmentSize = null, CancellationToken cancellationToken = default)
@@ -73,8 +74,8 @@ public sealed class WriteWriteReadClient : IDisposable
             {
                 if (maximumSegmentSize is int mss)
                 {
-                    const int IPPROTO_TCP = 6, TCP_MAXSEG = 2;
-                    socket.SetRawSocketOption(IPPROTO_TCP, TCP_MAXSEG, BitConverter.GetBytes(mss));
+                    var (level, name) = MaximumSegmentSizeOption();
+                    socket.SetRawSocketOption(level, name, BitConverter.GetBytes(mss));
                 }
 
                 await socket.ConnectAsync(new IPEndPoint(address, server.Port), cancellationToken).ConfigureAwait(false);
@@ -109,6 +110,15 @@ public sealed class WriteWriteReadClient : IDisposable
         }
 
         throw failure ?? new SocketException((int)SocketError.HostNotFound);
+    }
+
+    // TCP_MAXSEG's number here, from the library's platform layer.
+    private static (int Level, int Name) MaximumSegmentSizeOption()
+    {
+        var kind = TcpPlatform.Current.Kind;
+        return RawOptionNames.TryGetLevel(kind, "Tcp", out var level) && RawOptionNames.TryGetName(kind, level, "TCP_MAXSEG", out var name)
+            ? (level, name)
+            : throw new PlatformNotSupportedException($"TCP_MAXSEG is not known on {kind}: connect without a maximum segment size.");
     }
 
     /// <summary>POSTs <paramref name="body"/> to <paramref name="path"/> and reads the whole response.</summary>
