@@ -25,12 +25,14 @@ public sealed class TcpTuningTestHost : IAsyncDisposable
     private static readonly TimeSpan s_acceptTimeout = TimeSpan.FromSeconds(10);
 
     private readonly IAsyncDisposable _factory;
+    private readonly IServiceProvider _services;
     private readonly IReadOnlyDictionary<string, Uri> _endpoints;
     private readonly ServerSockets _sockets;
 
-    private TcpTuningTestHost(IAsyncDisposable factory, IReadOnlyDictionary<string, Uri> endpoints, ServerSockets sockets)
+    private TcpTuningTestHost(IAsyncDisposable factory, IServiceProvider services, IReadOnlyDictionary<string, Uri> endpoints, ServerSockets sockets)
     {
         _factory = factory;
+        _services = services;
         _endpoints = endpoints;
         _sockets = sockets;
     }
@@ -80,7 +82,7 @@ public sealed class TcpTuningTestHost : IAsyncDisposable
             e => e.Key,
             e => new Uri($"{(e.Value.Https ? "https" : "http")}://{e.Value.Listen.IPEndPoint}"),
             StringComparer.OrdinalIgnoreCase);
-        return Task.FromResult(new TcpTuningTestHost(configured, endpoints, sockets));
+        return Task.FromResult(new TcpTuningTestHost(configured, configured.Services, endpoints, sockets));
 
         static bool IsHttps(IConfigurationSection endpoint)
             => endpoint["Url"]?.StartsWith("https:", StringComparison.OrdinalIgnoreCase) == true;
@@ -143,6 +145,13 @@ public sealed class TcpTuningTestHost : IAsyncDisposable
 
         return new ResponseWireStats { DataSegmentsOut = info.DataSegmentsOut, BytesOut = info.BytesSent, SendMaximumSegmentSize = info.SendMaximumSegmentSize };
     }
+
+    /// <summary>
+    /// Captures the library's metrics in this app from now until the capture is disposed (the per-connection
+    /// histograms too: they are recorded only while something listens, so create the capture before the connections).
+    /// </summary>
+    /// <returns>The capture.</returns>
+    public TcpTuningMetricCapture CaptureMetrics() => new(_services.GetService(typeof(System.Diagnostics.Metrics.IMeterFactory)));
 
     /// <inheritdoc />
     public ValueTask DisposeAsync() => _factory.DisposeAsync();
