@@ -54,6 +54,36 @@ public sealed class SampleWireTests
     }
 
     [Fact]
+    public async Task Ticks_StreamEachPieceAsItIsWritten()
+    {
+        await using var factory = new WebApplicationFactory<Program>();
+        await using var host = await TcpTuningTestHost.StartAsync(factory);
+        using var client = await WriteWriteReadClient.ConnectAsync(host.Endpoint("Api"));
+
+        var (status, arrivals) = await client.GetArrivalsAsync("/ticks");
+
+        // Five ticks 200 ms apart, each its own read: the route's PerWrite keeps them streaming under MessageBoundary.
+        Assert.Equal(200, status);
+        Assert.True(arrivals.Count >= 5, $"{arrivals.Count} reads");
+        Assert.True(arrivals[^1].Elapsed - arrivals[0].Elapsed >= TimeSpan.FromMilliseconds(600), $"{(arrivals[^1].Elapsed - arrivals[0].Elapsed).TotalMilliseconds} ms from first to last");
+    }
+
+    [Fact]
+    public async Task PipelinedRequests_AnsweredInOrder()
+    {
+        await using var factory = new WebApplicationFactory<Program>();
+        await using var host = await TcpTuningTestHost.StartAsync(factory);
+        using var client = await WriteWriteReadClient.ConnectAsync(host.Endpoint("Api"));
+
+        var responses = await client.GetPipelinedAsync(["/report", "/ticks", "/report"]);
+
+        Assert.Equal([200, 200, 200], responses.Select(r => r.StatusCode));
+        Assert.Equal(64 * 98, responses[0].Body.Length);
+        Assert.StartsWith("tick 0", System.Text.Encoding.ASCII.GetString(responses[1].Body), StringComparison.Ordinal);
+        Assert.Equal(responses[0].Body, responses[2].Body);
+    }
+
+    [Fact]
     public async Task Endpoint_UnknownName_SaysWhichExist()
     {
         await using var factory = new WebApplicationFactory<Program>();

@@ -28,6 +28,8 @@ public sealed class WriteWriteReadClient : IDisposable
     private readonly byte[] _buffer = new byte[64 * 1024];
     private int _buffered;
     private long _firstByteTimestamp;
+    private List<ArrivedBytes>? _arrivals;
+    private long _arrivalsStarted;
 
     private WriteWriteReadClient(Socket socket, Stream stream, string host)
     {
@@ -176,6 +178,57 @@ public sealed class WriteWriteReadClient : IDisposable
         return (status, firstByte, elapsed);
     }
 
+    /// <summary>
+    /// GETs <paramref name="path"/> and times every read of the response as it arrives: when a streaming response's
+    /// pieces (server-sent events, progress) reached the client, and how many bytes each brought.
+    /// </summary>
+    /// <param name="path">The request path.</param>
+    /// <param name="cancellationToken">Cancels the exchange.</param>
+    /// <returns>The status code and, in order, each read's time since the request was sent and its bytes (framing included).</returns>
+    public async Task<(int StatusCode, IReadOnlyList<ArrivedBytes> Arrivals)> GetArrivalsAsync(string path, CancellationToken cancellationToken = default)
+    {
+        var arrivals = new List<ArrivedBytes>();
+        _arrivals = arrivals;
+        _arrivalsStarted = Stopwatch.GetTimestamp();
+        try
+        {
+            await SendAllAsync(Encoding.ASCII.GetBytes($"GET {path} HTTP/1.1\r\nHost: {_host}\r\n\r\n"), cancellationToken).ConfigureAwait(false);
+            var (status, _) = await ReadResponseAsync(body: null, cancellationToken).ConfigureAwait(false);
+            return (status, arrivals);
+        }
+        finally
+        {
+            _arrivals = null;
+        }
+    }
+
+    /// <summary>
+    /// Sends GETs of <paramref name="paths"/> in one write (HTTP/1.1 pipelining), then reads their responses in order.
+    /// </summary>
+    /// <param name="paths">The request paths, in order.</param>
+    /// <param name="cancellationToken">Cancels the exchange.</param>
+    /// <returns>Each response's status code and decoded body, in the order of the requests.</returns>
+    public async Task<IReadOnlyList<(int StatusCode, byte[] Body)>> GetPipelinedAsync(IReadOnlyList<string> paths, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(paths);
+        var requests = new StringBuilder();
+        foreach (var path in paths)
+        {
+            requests.Append(CultureInfo.InvariantCulture, $"GET {path} HTTP/1.1\r\nHost: {_host}\r\n\r\n");
+        }
+
+        await SendAllAsync(Encoding.ASCII.GetBytes(requests.ToString()), cancellationToken).ConfigureAwait(false);
+        var responses = new List<(int, byte[])>(paths.Count);
+        for (var i = 0; i < paths.Count; i++)
+        {
+            using var body = new MemoryStream();
+            var (status, _) = await ReadResponseAsync(body, cancellationToken).ConfigureAwait(false);
+            responses.Add((status, body.ToArray()));
+        }
+
+        return responses;
+    }
+
     /// <summary>Sends <paramref name="requests"/> sequential POSTs on one connection and summarises their latency.</summary>
     /// <param name="server">The server's base address.</param>
     /// <param name="path">The request path; the server should read the body and answer.</param>
@@ -313,6 +366,8 @@ public sealed class WriteWriteReadClient : IDisposable
         {
             _firstByteTimestamp = Stopwatch.GetTimestamp();
         }
+
+        _arrivals?.Add(new ArrivedBytes(Stopwatch.GetElapsedTime(_arrivalsStarted), read));
 
         _buffered += read;
     }
