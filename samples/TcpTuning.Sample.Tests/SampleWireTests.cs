@@ -20,10 +20,10 @@ public sealed class SampleWireTests
         var api = await WriteWriteReadClient.MeasureAsync(host.Endpoint("Api"), "/echo", 20);
         var bulk = await WriteWriteReadClient.MeasureAsync(host.Endpoint("Bulk"), "/echo", 20);
 
-        TcpTuningAssert.NoDelayedAckStall(api);
+        TcpTuningAssertions.AssertNoDelayedAckStall(api);
         Assert.Equal(0, metrics.Sum("tcp_tuning.request.stall", "Api"));
         // Bulk keeps QuickAck: Default, the control: the client pays the server's delayed ACK, and the server counts it.
-        var stalled = Assert.Throws<TcpTuningAssertionException>(() => TcpTuningAssert.NoDelayedAckStall(bulk));
+        var stalled = Assert.Throws<TcpTuningAssertionException>(() => TcpTuningAssertions.AssertNoDelayedAckStall(bulk));
         Assert.Contains("QuickAck to Adaptive", stalled.Message, StringComparison.Ordinal);
         Assert.InRange(metrics.Sum("tcp_tuning.request.stall", "Bulk"), 15, 20);
     }
@@ -37,8 +37,8 @@ public sealed class SampleWireTests
         var api = await host.GetServerSocketOptionAsync(host.Endpoint("Api"), SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime);
         var bulk = await host.GetServerSocketOptionAsync(host.Endpoint("Bulk"), SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime);
 
-        TcpTuningAssert.SocketOption(api, 30, "TCP_KEEPIDLE");
-        Assert.Throws<TcpTuningAssertionException>(() => TcpTuningAssert.SocketOption(bulk, 30, "TCP_KEEPIDLE")); // the OS default
+        TcpTuningAssertions.AssertSocketOption(api, 30, "TCP_KEEPIDLE");
+        Assert.Throws<TcpTuningAssertionException>(() => TcpTuningAssertions.AssertSocketOption(bulk, 30, "TCP_KEEPIDLE")); // the OS default
     }
 
     [LinuxFact]
@@ -50,7 +50,7 @@ public sealed class SampleWireTests
         var wire = await host.MeasureResponseAsync(host.Endpoint("Api"), "/report");
 
         Assert.Equal(1448, wire.SendMaximumSegmentSize);
-        TcpTuningAssert.SegmentsAtMost(wire, wire.MinimumSegments + 1);
+        TcpTuningAssertions.AssertSegmentsAtMost(wire, wire.MinimumSegments + 1);
     }
 
     [Fact]

@@ -1,6 +1,6 @@
 namespace AspNetCore.TcpTuning.Testing;
 
-/// <summary>A wire-behaviour assertion of <see cref="TcpTuningAssert"/> failed; test frameworks report it as a failure.</summary>
+/// <summary>A wire-behaviour assertion of <see cref="TcpTuningAssertions"/> failed; test frameworks report it as a failure.</summary>
 public sealed class TcpTuningAssertionException : Exception
 {
     /// <summary>Creates the exception with its message.</summary>

@@ -4,9 +4,10 @@ namespace AspNetCore.TcpTuning.Testing;
 
 /// <summary>
 /// Assertions on wire behaviour with messages that say what was measured and what to change. They throw
-/// <see cref="TcpTuningAssertionException"/>, so they work under any test framework.
+/// <see cref="TcpTuningAssertionException"/>, so they work under any test framework; <c>using static</c> this class reads
+/// <c>AssertNoDelayedAckStall(latency)</c>.
 /// </summary>
-public static class TcpTuningAssert
+public static class TcpTuningAssertions
 {
     /// <summary>The median under which no request waited for a delayed ACK: half of Linux's 40 ms timer.</summary>
     public static readonly TimeSpan DefaultStallThreshold = TimeSpan.FromMilliseconds(20);
@@ -14,7 +15,7 @@ public static class TcpTuningAssert
     /// <summary>Asserts that a write-write-read client's requests did not wait for the server's delayed ACK.</summary>
     /// <param name="latency">What <see cref="WriteWriteReadClient.MeasureAsync(Uri, string, int, int, bool, bool, CancellationToken)"/> measured.</param>
     /// <param name="threshold">The median at or above which the requests count as stalled; <see cref="DefaultStallThreshold"/> when null.</param>
-    public static void NoDelayedAckStall(LatencySummary latency, TimeSpan? threshold = null)
+    public static void AssertNoDelayedAckStall(LatencySummary latency, TimeSpan? threshold = null)
     {
         ArgumentNullException.ThrowIfNull(latency);
         var limit = threshold ?? DefaultStallThreshold;
@@ -28,7 +29,7 @@ public static class TcpTuningAssert
     /// <summary>Asserts that a response left in at most <paramref name="segments"/> data segments.</summary>
     /// <param name="wire">What <see cref="TcpTuningTestHost.MeasureResponseAsync"/> measured.</param>
     /// <param name="segments">The most data segments allowed.</param>
-    public static void SegmentsAtMost(ResponseWireStats wire, long segments)
+    public static void AssertSegmentsAtMost(ResponseWireStats wire, long segments)
     {
         ArgumentNullException.ThrowIfNull(wire);
         if (wire.DataSegmentsOut > segments)
@@ -42,7 +43,7 @@ public static class TcpTuningAssert
     /// <param name="actual">What <see cref="TcpTuningTestHost.GetServerSocketOptionAsync"/> read.</param>
     /// <param name="expected">The value the app's settings should give.</param>
     /// <param name="option">The option, for the message (e.g. <c>TCP_KEEPIDLE</c>).</param>
-    public static void SocketOption(int actual, int expected, string option)
+    public static void AssertSocketOption(int actual, int expected, string option)
     {
         if (actual != expected)
         {
