@@ -13,7 +13,7 @@ public static class TcpTuningAssertions
     public static readonly TimeSpan DefaultStallThreshold = TimeSpan.FromMilliseconds(20);
 
     /// <summary>Asserts that a write-write-read client's requests did not wait for the server's delayed ACK.</summary>
-    /// <param name="latency">What <see cref="WriteWriteReadClient.MeasureAsync(Uri, string, int, int, bool, bool, CancellationToken)"/> measured.</param>
+    /// <param name="latency">What <see cref="WriteWriteReadClient.MeasureAsync"/> measured.</param>
     /// <param name="threshold">The median at or above which the requests count as stalled; <see cref="DefaultStallThreshold"/> when null.</param>
     public static void AssertNoDelayedAckStall(LatencySummary latency, TimeSpan? threshold = null)
     {

@@ -130,7 +130,7 @@ public sealed class TcpTuningTestHost : IAsyncDisposable
     public async Task<ResponseWireStats> MeasureResponseAsync(Uri endpoint, string path, int? clientMaximumSegmentSize = 1460, System.Net.Security.RemoteCertificateValidationCallback? certificateValidation = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
-        using var client = await WriteWriteReadClient.ConnectAsync(endpoint, certificateValidation, noDelay: true, maximumSegmentSize: clientMaximumSegmentSize, cancellationToken: cancellationToken).ConfigureAwait(false);
+        using var client = await WriteWriteReadClient.ConnectAsync(endpoint, noDelay: true, maximumSegmentSize: clientMaximumSegmentSize, certificateValidation: certificateValidation, cancellationToken: cancellationToken).ConfigureAwait(false);
         var server = await _sockets.WaitForAsync((IPEndPoint)client.Socket.LocalEndPoint!, cancellationToken).ConfigureAwait(false);
         var (status, _) = await client.GetAsync(path, cancellationToken).ConfigureAwait(false);
         if (status >= 400)

@@ -49,20 +49,10 @@ public sealed class WriteWriteReadClient : IDisposable
     /// <param name="singleSend">Send headers and body in one write.</param>
     /// <param name="noDelay">Disable Nagle's algorithm on the client.</param>
     /// <param name="maximumSegmentSize">The MSS to announce (TCP_MAXSEG, its number for this OS), to get real segment sizes on loopback: 1460 as on Ethernet (with TCP timestamps, 1448-byte payloads). Set on Linux; macOS and Windows untested.</param>
-    /// <param name="cancellationToken">Cancels the connect.</param>
-    /// <returns>The connected client.</returns>
-    public static Task<WriteWriteReadClient> ConnectAsync(Uri server, bool singleSend = false, bool noDelay = false, int? maximumSegmentSize = null, CancellationToken cancellationToken = default)
-        => ConnectAsync(server, certificateValidation: null, singleSend, noDelay, maximumSegmentSize, cancellationToken);
-
-    /// <summary>Connects to <paramref name="server"/> with Nagle's algorithm on (or off, with <paramref name="noDelay"/>).</summary>
-    /// <param name="server">The server's base address: <c>http</c> or <c>https</c>, an IP address or a host name.</param>
     /// <param name="certificateValidation">For <c>https</c>: accepts the server's certificate (a test certificate); null for the system's validation.</param>
-    /// <param name="singleSend">Send headers and body in one write.</param>
-    /// <param name="noDelay">Disable Nagle's algorithm on the client.</param>
-    /// <param name="maximumSegmentSize">The MSS to announce (TCP_MAXSEG, its number for this OS), to get real segment sizes on loopback: 1460 as on Ethernet (with TCP timestamps, 1448-byte payloads). Set on Linux; macOS and Windows untested.</param>
     /// <param name="cancellationToken">Cancels the connect and the TLS handshake.</param>
     /// <returns>The connected client.</returns>
-    public static async Task<WriteWriteReadClient> ConnectAsync(Uri server, RemoteCertificateValidationCallback? certificateValidation, bool singleSend = false, bool noDelay = false, int? maximumSegmentSize = null, CancellationToken cancellationToken = default)
+    public static async Task<WriteWriteReadClient> ConnectAsync(Uri server, bool singleSend = false, bool noDelay = false, int? maximumSegmentSize = null, RemoteCertificateValidationCallback? certificateValidation = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(server);
         var addresses = IPAddress.TryParse(server.Host.Trim('[', ']'), out var literal)
@@ -230,30 +220,18 @@ public sealed class WriteWriteReadClient : IDisposable
     }
 
     /// <summary>Sends <paramref name="requests"/> sequential POSTs on one connection and summarises their latency.</summary>
-    /// <param name="server">The server's base address.</param>
-    /// <param name="path">The request path; the server should read the body and answer.</param>
-    /// <param name="requests">How many requests.</param>
-    /// <param name="bodySize">The body size in bytes.</param>
-    /// <param name="singleSend">Send headers and body in one write (the floor).</param>
-    /// <param name="skipFirst">Leave the first request out: Linux quick-ACKs at connection start, so it never stalls.</param>
-    /// <param name="cancellationToken">Cancels the run.</param>
-    /// <returns>The latency summary.</returns>
-    public static Task<LatencySummary> MeasureAsync(Uri server, string path, int requests, int bodySize = 50, bool singleSend = false, bool skipFirst = true, CancellationToken cancellationToken = default)
-        => MeasureAsync(server, path, requests, certificateValidation: null, bodySize, singleSend, skipFirst, cancellationToken);
-
-    /// <summary>Sends <paramref name="requests"/> sequential POSTs on one connection and summarises their latency.</summary>
     /// <param name="server">The server's base address: <c>http</c> or <c>https</c>, an IP address or a host name.</param>
     /// <param name="path">The request path; the server should read the body and answer.</param>
     /// <param name="requests">How many requests.</param>
-    /// <param name="certificateValidation">For <c>https</c>: accepts the server's certificate; null for the system's validation.</param>
     /// <param name="bodySize">The body size in bytes.</param>
     /// <param name="singleSend">Send headers and body in one write (the floor).</param>
     /// <param name="skipFirst">Leave the first request out: Linux quick-ACKs at connection start, so it never stalls.</param>
+    /// <param name="certificateValidation">For <c>https</c>: accepts the server's certificate; null for the system's validation.</param>
     /// <param name="cancellationToken">Cancels the run.</param>
     /// <returns>The latency summary.</returns>
-    public static async Task<LatencySummary> MeasureAsync(Uri server, string path, int requests, RemoteCertificateValidationCallback? certificateValidation, int bodySize = 50, bool singleSend = false, bool skipFirst = true, CancellationToken cancellationToken = default)
+    public static async Task<LatencySummary> MeasureAsync(Uri server, string path, int requests, int bodySize = 50, bool singleSend = false, bool skipFirst = true, RemoteCertificateValidationCallback? certificateValidation = null, CancellationToken cancellationToken = default)
     {
-        using var client = await ConnectAsync(server, certificateValidation, singleSend, cancellationToken: cancellationToken).ConfigureAwait(false);
+        using var client = await ConnectAsync(server, singleSend, certificateValidation: certificateValidation, cancellationToken: cancellationToken).ConfigureAwait(false);
         var body = new byte[bodySize];
         body.AsSpan().Fill((byte)'x');
         var latencies = new List<TimeSpan>(requests);

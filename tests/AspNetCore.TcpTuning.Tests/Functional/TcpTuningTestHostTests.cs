@@ -27,7 +27,7 @@ public sealed class TcpTuningTestHostTests
             (_, certificate, _, _) => certificate?.GetCertHashString() == TestCertificate.Instance.GetCertHashString();
 
         var secure = host.Endpoint("Secure");
-        var stall = await WriteWriteReadClient.MeasureAsync(secure, "/echo", 12, trustTestCertificate);
+        var stall = await WriteWriteReadClient.MeasureAsync(secure, "/echo", 12, certificateValidation: trustTestCertificate);
         var api = await WriteWriteReadClient.MeasureAsync(host.Endpoint("Api"), "/echo", 12);
 
         Assert.Equal(Uri.UriSchemeHttps, secure.Scheme);

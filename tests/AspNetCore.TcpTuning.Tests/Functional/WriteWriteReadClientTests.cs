@@ -39,8 +39,8 @@ public sealed class WriteWriteReadClientTests
         System.Net.Security.RemoteCertificateValidationCallback trustTestCertificate =
             (_, certificate, _, _) => certificate?.GetCertHashString() == TestCertificate.Instance.GetCertHashString();
 
-        var stall = await WriteWriteReadClient.MeasureAsync(server.AddressOn("127.0.0.2"), "/echo", Requests, trustTestCertificate, cancellationToken: timeout.Token);
-        var adaptive = await WriteWriteReadClient.MeasureAsync(server.AddressOn("127.0.0.3"), "/echo", Requests, trustTestCertificate, cancellationToken: timeout.Token);
+        var stall = await WriteWriteReadClient.MeasureAsync(server.AddressOn("127.0.0.2"), "/echo", Requests, certificateValidation: trustTestCertificate, cancellationToken: timeout.Token);
+        var adaptive = await WriteWriteReadClient.MeasureAsync(server.AddressOn("127.0.0.3"), "/echo", Requests, certificateValidation: trustTestCertificate, cancellationToken: timeout.Token);
 
         Assert.True(stall.P50 >= TimeSpan.FromMilliseconds(30), $"control median {stall.P50.TotalMilliseconds} ms: no stall over TLS");
         Assert.True(adaptive.P50 < TimeSpan.FromMilliseconds(5), $"Adaptive median {adaptive.P50.TotalMilliseconds} ms");
