@@ -32,6 +32,6 @@ internal static partial class TcpTuningLog
     [LoggerMessage(9, LogLevel.Information, "TcpTuning settings reloaded: new connections of {Endpoint} get {Profile} (they had {Previous}).", EventName = "EndpointProfileChanged")]
     public static partial void EndpointProfileChanged(ILogger logger, string endpoint, string profile, string previous);
 
-    [LoggerMessage(10, LogLevel.Warning, "{Count} requests on endpoint {Endpoint} waited for a delayed ACK, {DelayMilliseconds} ms each on average: their clients send a request in more than one write with Nagle's algorithm on, and wait for this server's ACK before they send the rest. {Fix} Next warning for this endpoint in a minute at the earliest.", EventName = "DelayedAckStalls")]
+    [LoggerMessage(10, LogLevel.Warning, "{Count} request(s) on endpoint {Endpoint} waited for a delayed ACK, {DelayMilliseconds} ms each on average: their clients send a request in more than one write with Nagle's algorithm on, and wait for this server's ACK before they send the rest. {Fix} Next warning for this endpoint in a minute at the earliest.", EventName = "DelayedAckStalls")]
     public static partial void DelayedAckStalls(ILogger logger, string endpoint, int count, double delayMilliseconds, string fix);
 }
