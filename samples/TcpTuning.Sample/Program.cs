@@ -4,6 +4,22 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 
 var builder = WebApplication.CreateBuilder(args);
+var demo = args.Contains("--demo");
+if (demo)
+{
+    // The demo's two endpoints differ only in what it compares, QuickAck; every endpoint takes a free port, so the demo
+    // also runs beside a sample already serving on 5080 and 5081; it exits by itself, so no "Press Ctrl+C" line.
+    builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+    {
+        ["Kestrel:Endpoints:Api:Url"] = "http://127.0.0.1:0",
+        ["Kestrel:Endpoints:Bulk:Url"] = "http://127.0.0.1:0",
+        ["Kestrel:Endpoints:DemoAdaptive:Url"] = "http://127.0.0.1:0",
+        ["Kestrel:Endpoints:DemoDefault:Url"] = "http://127.0.0.1:0",
+        ["TcpTuning:Endpoints:DemoAdaptive:QuickAck"] = "Adaptive",
+        ["TcpTuning:Endpoints:DemoDefault:QuickAck"] = "Default",
+    });
+    builder.Services.Configure<ConsoleLifetimeOptions>(options => options.SuppressStatusMessages = true);
+}
 
 // Reads the "TcpTuning" section of appsettings.json and applies it per Kestrel endpoint.
 builder.WebHost.UseTcpTuning();
@@ -24,6 +40,9 @@ app.MapGet("/", (HttpContext context) =>
         quickAckRearms = tuning?.QuickAckRearms ?? 0,
     });
 });
+
+// The endpoint's name, as text: the demo finds its endpoints with it (text needs no JSON, so a trimmed build serves it).
+app.MapGet("/endpoint", (HttpContext context) => context.Features.Get<ITcpTuningFeature>()?.EndpointName ?? "(defaults)");
 
 // A small POST whose body the handler needs: the request shape a delayed ACK stalls.
 app.MapPost("/echo", async (HttpRequest request) =>
@@ -54,10 +73,10 @@ app.MapGet("/ticks", async (HttpResponse response, CancellationToken aborted) =>
     }
 }).WithResponseFlush(ResponseFlushMode.PerWrite);
 
-if (args.Contains("--demo"))
+if (demo)
 {
     await app.StartAsync();
-    await Demo.RunAsync(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses, app.Configuration);
+    await Demo.RunAsync(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses);
     await app.StopAsync();
     return;
 }
@@ -67,23 +86,32 @@ app.Run();
 /// <summary>Lets tests start this app with WebApplicationFactory.</summary>
 public partial class Program;
 
-/// <summary>Runs a client that delayed ACK stalls against both endpoints and prints what each endpoint's settings cost it.</summary>
+/// <summary>
+/// Runs a client that delayed ACK stalls against two endpoints that differ only in QuickAck and prints what each
+/// setting costs it.
+/// </summary>
 internal static class Demo
 {
     private const int Requests = 50;
 
-    public static async Task RunAsync(ICollection<string> addresses, IConfiguration configuration)
+    public static async Task RunAsync(ICollection<string> addresses)
     {
-        Console.WriteLine($"Write-write-read client: Nagle on, headers and body in two sends, {Requests} POSTs of 50 bytes on one connection.");
-        foreach (var name in new[] { "Api", "Bulk" })
+        // Which address is which endpoint: each answers GET /endpoint with its name.
+        using var http = new HttpClient();
+        var byName = new Dictionary<string, Uri>(StringComparer.Ordinal);
+        foreach (var address in addresses.Select(a => new Uri(a)))
         {
-            var url = configuration[$"Kestrel:Endpoints:{name}:Url"]!;
-            var address = new Uri(addresses.Single(a => new Uri(a).Port == new Uri(url).Port));
-            var quickAck = configuration[$"TcpTuning:Endpoints:{name}:QuickAck"] ?? configuration["TcpTuning:Defaults:QuickAck"] ?? nameof(QuickAckMode.Adaptive);
+            byName[await http.GetStringAsync(new Uri(address, "/endpoint"))] = address;
+        }
+
+        Console.WriteLine($"Write-write-read client: Nagle on, headers and body in two sends, {Requests} POSTs of 50 bytes on one connection.");
+        foreach (var (name, quickAck) in new[] { ("DemoAdaptive", "Adaptive"), ("DemoDefault", "Default") })
+        {
+            var address = byName[name];
             await WriteWriteReadClient.MeasureAsync(address, "/echo", 5); // warm-up: JIT, not measured
             var latency = await WriteWriteReadClient.MeasureAsync(address, "/echo", Requests);
             var verdict = latency.P50 > TimeSpan.FromMilliseconds(20) ? "the delayed-ACK stall" : "no stall";
-            Console.WriteLine($"  {name,-5} {address,-24} QuickAck: {quickAck,-9} p50 {latency.P50.TotalMilliseconds,7:F2} ms  p99 {latency.P99.TotalMilliseconds,7:F2} ms  ({verdict})");
+            Console.WriteLine($"  {address,-24} QuickAck: {quickAck,-9} p50 {latency.P50.TotalMilliseconds,7:F2} ms  p99 {latency.P99.TotalMilliseconds,7:F2} ms  ({verdict})");
         }
     }
 }
