@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using AspNetCore.TcpTuning;
 using AspNetCore.TcpTuning.Testing;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -24,21 +26,22 @@ if (demo)
 // Reads the "TcpTuning" section of appsettings.json and applies it per Kestrel endpoint.
 builder.WebHost.UseTcpTuning();
 
+// Source-generated JSON: a trimmed build has no reflection-based serializer.
+builder.Services.ConfigureHttpJsonOptions(options => options.SerializerOptions.TypeInfoResolverChain.Insert(0, SampleJsonContext.Default));
+
 var app = builder.Build();
 
 // What TCP tuning did to this connection.
 app.MapGet("/", (HttpContext context) =>
 {
     var tuning = context.Features.Get<ITcpTuningFeature>();
-    return Results.Ok(new
-    {
-        endpoint = tuning?.EndpointName ?? "(defaults)",
-        applied = tuning?.AppliedOptions ?? [],
-        skipped = tuning?.SkippedOptions ?? [],
-        failed = tuning?.FailedOptions ?? [],
-        quickAck = (tuning?.QuickAck ?? QuickAckMode.Default).ToString(),
-        quickAckRearms = tuning?.QuickAckRearms ?? 0,
-    });
+    return new ConnectionReport(
+        tuning?.EndpointName ?? "(defaults)",
+        tuning?.AppliedOptions ?? [],
+        tuning?.SkippedOptions ?? [],
+        tuning?.FailedOptions ?? [],
+        (tuning?.QuickAck ?? QuickAckMode.Default).ToString(),
+        tuning?.QuickAckRearms ?? 0);
 });
 
 // The endpoint's name, as text: the demo finds its endpoints with it (text needs no JSON, so a trimmed build serves it).
@@ -86,6 +89,13 @@ app.Run();
 /// <summary>Lets tests start this app with WebApplicationFactory.</summary>
 public partial class Program;
 
+/// <summary>What <c>GET /</c> answers: the endpoint, what was applied to the connection and skipped or failed.</summary>
+internal sealed record ConnectionReport(string Endpoint, IReadOnlyList<string> Applied, IReadOnlyList<string> Skipped, IReadOnlyList<string> Failed, string QuickAck, long QuickAckRearms);
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(ConnectionReport))]
+internal sealed partial class SampleJsonContext : JsonSerializerContext;
+
 /// <summary>
 /// Runs a client that delayed ACK stalls against two endpoints that differ only in QuickAck and prints what each
 /// setting costs it.
@@ -104,6 +114,7 @@ internal static class Demo
             byName[await http.GetStringAsync(new Uri(address, "/endpoint"))] = address;
         }
 
+        Console.WriteLine($"GET / on Api, what the library did to that connection: {await http.GetStringAsync(byName["Api"])}");
         Console.WriteLine($"Write-write-read client: Nagle on, headers and body in two sends, {Requests} POSTs of 50 bytes on one connection.");
         foreach (var (name, quickAck) in new[] { ("DemoAdaptive", "Adaptive"), ("DemoDefault", "Default") })
         {
