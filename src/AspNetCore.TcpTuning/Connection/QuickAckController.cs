@@ -34,7 +34,7 @@ internal sealed class QuickAckController
     private long _rearms;
 
     public QuickAckController(Socket socket, QuickAckMode mode, SocketOptionWriter writer, TcpTuningMetrics metrics, string? endpointName = null)
-        : this(socket, mode, writer, metrics, endpointName, stallDetector: null, stallReporter: null, TcpPlatform.Current)
+        : this(socket, mode, writer, metrics, endpointName, stallReporter: null, TimeProvider.System, TcpPlatform.Current)
     {
     }
 
@@ -43,10 +43,10 @@ internal sealed class QuickAckController
     /// <param name="writer">Sets the option.</param>
     /// <param name="metrics">Counts re-arms.</param>
     /// <param name="endpointName">The connection's endpoint.</param>
-    /// <param name="stallDetector">Tells stalls apart, or <see langword="null"/> when they are not detected.</param>
-    /// <param name="stallReporter">Counts and reports the stalls the detector finds.</param>
+    /// <param name="stallReporter">Counts and reports delayed-ACK stalls, or <see langword="null"/> when they are not detected.</param>
+    /// <param name="timeProvider">Times the reads, for the stall detector.</param>
     /// <param name="platform">Reads the server's ACK delay.</param>
-    public QuickAckController(Socket socket, QuickAckMode mode, SocketOptionWriter writer, TcpTuningMetrics metrics, string? endpointName, DelayedAckStallDetector? stallDetector, DelayedAckStallReporter? stallReporter, TcpPlatform platform)
+    public QuickAckController(Socket socket, QuickAckMode mode, SocketOptionWriter writer, TcpTuningMetrics metrics, string? endpointName, DelayedAckStallReporter? stallReporter, TimeProvider timeProvider, TcpPlatform platform)
     {
         _socket = socket;
         _writer = writer;
@@ -54,7 +54,7 @@ internal sealed class QuickAckController
         _endpointName = endpointName;
         _afterEachRead = mode == QuickAckMode.AfterEachRead;
         _beforeWaiting = mode == QuickAckMode.Adaptive;
-        _stallDetector = stallReporter is null ? null : stallDetector;
+        _stallDetector = stallReporter is null ? null : new DelayedAckStallDetector(timeProvider);
         _stallReporter = stallReporter;
         _platform = platform;
     }
@@ -77,10 +77,9 @@ internal sealed class QuickAckController
 
         // Not before the first response: the first exchange's reads wait on a cold server (JIT, first thread-pool
         // dispatches) more than on the wire, and Linux quick-ACKs a new connection's first segments anyway.
-        if (_stallDetector is not null && _wroteOnce)
+        if (_wroteOnce)
         {
-            var estimate = AckDelayEstimate.Of(_socket, _platform);
-            _stallDetector.OnWaitingMidMessage(estimate.AckDelay, estimate.RoundTrip);
+            _stallDetector?.OnWaitingMidMessage();
         }
     }
 
@@ -93,9 +92,12 @@ internal sealed class QuickAckController
             Rearm();
         }
 
-        if (_stallDetector?.OnArrived() is { } stall)
+        // The ACK delay (TCP_INFO, a syscall) is read only for a wait long enough to be a stall.
+        if (_stallDetector?.OnArrived() is { } wait
+            && AckDelayEstimate.Of(_socket, _platform) is var estimate
+            && DelayedAckStallDetector.Matches(wait, estimate.AckDelay, estimate.RoundTrip))
         {
-            _stallReporter!.OnStall(stall);
+            _stallReporter!.OnStall(wait);
         }
     }
 

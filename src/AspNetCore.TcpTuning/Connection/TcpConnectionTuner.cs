@@ -74,7 +74,7 @@ internal sealed class TcpConnectionTuner
         // The input watch: re-arms QuickAck, and tells delayed-ACK stalls apart (which also counts where QuickAck is off).
         var stallReporter = profile.DetectStalls ? _stallReporters?.For(profile) : null;
         QuickAckController? quickAck = profile.QuickAck is QuickAckMode.AfterEachRead or QuickAckMode.Adaptive || stallReporter is not null
-            ? new QuickAckController(socket, profile.QuickAck, _writer, _metrics, profile.EndpointName, stallReporter is null ? null : new DelayedAckStallDetector(_timeProvider), stallReporter, _platform)
+            ? new QuickAckController(socket, profile.QuickAck, _writer, _metrics, profile.EndpointName, stallReporter, _timeProvider, _platform)
             : null;
 
         // The per-connection histograms, only while someone listens to them: a TCP_INFO read as Kestrel disposes the connection.

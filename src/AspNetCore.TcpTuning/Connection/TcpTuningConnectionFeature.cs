@@ -7,10 +7,9 @@ internal sealed class TcpTuningConnectionFeature : ITcpTuningFeature, ITcpInfoFe
 {
     private readonly QuickAckController? _quickAck;
     private readonly System.Net.Sockets.Socket? _socket;
+    private readonly ConnectionCloseRecorder? _closeRecorder;
     // The HTTP layer's reusable per-response state, opaque here: the connection layer only keeps it between responses.
     private object? _responseState;
-
-    private readonly ConnectionCloseRecorder? _closeRecorder;
 
     public TcpTuningConnectionFeature(EffectiveTcpProfile profile, IReadOnlyList<string> appliedOptions, IReadOnlyList<string> failedOptions, QuickAckController? quickAck, ITcpCorkControl? cork = null, System.Net.Sockets.Socket? socket = null, ConnectionCloseRecorder? closeRecorder = null)
     {
