@@ -47,7 +47,7 @@ public sealed class TcpProfile
     /// </summary>
     /// <remarks>
     /// Defaults to <see langword="true"/>. It costs a timestamp per read
-    /// and a TCP_INFO read only where the rest of an incomplete request came 35 ms or more after its start; on an endpoint with QuickAck <c>Default</c> or
+    /// and a TCP_INFO read where a request arrived incomplete; on an endpoint with QuickAck <c>Default</c> or
     /// <c>OnAccept</c> it adds the input wrapper that <c>Adaptive</c> has anyway.
     /// </remarks>
     public bool? DetectStalls { get; set; }

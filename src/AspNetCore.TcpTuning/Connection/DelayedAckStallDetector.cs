@@ -8,30 +8,28 @@ namespace AspNetCore.TcpTuning.Connection;
 /// </summary>
 internal sealed class DelayedAckStallDetector(TimeProvider timeProvider)
 {
-    /// <summary>
-    /// No wait shorter than this can be a stall: no stack's ACK timer is shorter than Linux's 40 ms, whose window starts
-    /// here. Shorter waits are told apart without reading the ACK delay (a syscall) at all.
-    /// </summary>
-    public static readonly TimeSpan ShortestStall = TimeSpan.FromMilliseconds(35);
-
     private static readonly TimeSpan s_minimumSlack = TimeSpan.FromMilliseconds(5);
 
     private long _lastArrival;
     private bool _waiting;
+    private TimeSpan _ackDelay;
+    private TimeSpan _roundTrip;
 
-    /// <summary>The reader is about to wait for the rest of an incomplete message.</summary>
-    public void OnWaitingMidMessage()
+    /// <summary>
+    /// The reader is about to wait for the rest of an incomplete message, with the server's ACK delay and the round
+    /// trip as they are now.
+    /// </summary>
+    public void OnWaitingMidMessage(TimeSpan ackDelay, TimeSpan roundTrip)
     {
         if (_lastArrival != 0)
         {
             _waiting = true;
+            _ackDelay = ackDelay;
+            _roundTrip = roundTrip;
         }
     }
 
-    /// <summary>
-    /// A read returned bytes: how long they waited after a wait mid-message, when that is long enough to be a stall
-    /// (<see cref="Matches"/> then tells), else <see langword="null"/>.
-    /// </summary>
+    /// <summary>A read returned bytes: how long they waited when that is a delayed ACK's wait, else <see langword="null"/>.</summary>
     public TimeSpan? OnArrived()
     {
         var now = timeProvider.GetTimestamp();
@@ -44,7 +42,7 @@ internal sealed class DelayedAckStallDetector(TimeProvider timeProvider)
 
         _waiting = false;
         var gap = timeProvider.GetElapsedTime(previous, now);
-        return gap >= ShortestStall ? gap : null;
+        return Matches(gap, _ackDelay, _roundTrip) ? gap : null;
     }
 
     /// <summary>

@@ -77,9 +77,10 @@ internal sealed class QuickAckController
 
         // Not before the first response: the first exchange's reads wait on a cold server (JIT, first thread-pool
         // dispatches) more than on the wire, and Linux quick-ACKs a new connection's first segments anyway.
-        if (_wroteOnce)
+        if (_stallDetector is not null && _wroteOnce)
         {
-            _stallDetector?.OnWaitingMidMessage();
+            var estimate = AckDelayEstimate.Of(_socket, _platform);
+            _stallDetector.OnWaitingMidMessage(estimate.AckDelay, estimate.RoundTrip);
         }
     }
 
@@ -92,12 +93,9 @@ internal sealed class QuickAckController
             Rearm();
         }
 
-        // The ACK delay (TCP_INFO, a syscall) is read only for a wait long enough to be a stall.
-        if (_stallDetector?.OnArrived() is { } wait
-            && AckDelayEstimate.Of(_socket, _platform) is var estimate
-            && DelayedAckStallDetector.Matches(wait, estimate.AckDelay, estimate.RoundTrip))
+        if (_stallDetector?.OnArrived() is { } stall)
         {
-            _stallReporter!.OnStall(wait);
+            _stallReporter!.OnStall(stall);
         }
     }
 
