@@ -108,7 +108,7 @@ internal sealed class TcpConnectionTuner
             connection.Transport = new TunedDuplexPipe(input, output);
         }
 
-        var feature = new TcpTuningConnectionFeature(profile, applied ?? profile.AcceptKeys, failed ?? [], quickAck, cork, socket, closeRecorder);
+        var feature = new TcpTuningConnectionFeature(profile, applied ?? profile.AcceptKeys, failed ?? [], quickAck, cork, socket, closeRecorder, connection.Features);
         connection.Features.Set<ITcpTuningFeature>(feature);
         connection.Features.Set<ITcpInfoFeature>(feature);
         _metrics.ConnectionTuned(profile.EndpointName);

@@ -8,11 +8,14 @@ internal sealed class TcpTuningConnectionFeature : ITcpTuningFeature, ITcpInfoFe
     private readonly QuickAckController? _quickAck;
     private readonly System.Net.Sockets.Socket? _socket;
     private readonly ConnectionCloseRecorder? _closeRecorder;
+    private readonly Microsoft.AspNetCore.Http.Features.IFeatureCollection? _connectionFeatures;
     // The HTTP layer's reusable per-response state, opaque here: the connection layer only keeps it between responses.
     private object? _responseState;
+    private int _sharedResponseFlush;
 
-    public TcpTuningConnectionFeature(EffectiveTcpProfile profile, IReadOnlyList<string> appliedOptions, IReadOnlyList<string> failedOptions, QuickAckController? quickAck, ITcpCorkControl? cork = null, System.Net.Sockets.Socket? socket = null, ConnectionCloseRecorder? closeRecorder = null)
+    public TcpTuningConnectionFeature(EffectiveTcpProfile profile, IReadOnlyList<string> appliedOptions, IReadOnlyList<string> failedOptions, QuickAckController? quickAck, ITcpCorkControl? cork = null, System.Net.Sockets.Socket? socket = null, ConnectionCloseRecorder? closeRecorder = null, Microsoft.AspNetCore.Http.Features.IFeatureCollection? connectionFeatures = null)
     {
+        _connectionFeatures = connectionFeatures;
         _closeRecorder = closeRecorder;
         _socket = socket;
         _quickAck = quickAck;
@@ -61,6 +64,23 @@ internal sealed class TcpTuningConnectionFeature : ITcpTuningFeature, ITcpInfoFe
 
     /// <summary>Gives the state back for the connection's next response.</summary>
     public void ReturnResponseState(object state) => Volatile.Write(ref _responseState, state);
+
+    /// <summary>
+    /// Makes the response-flush feature of the connection's reusable state visible to every request of the connection
+    /// (Kestrel looks a feature its request lacks up in the connection's collection), instead of the HTTP layer setting
+    /// and removing it on each request. Only the first caller's feature is shared; false for the others, and when the
+    /// connection's collection is unknown.
+    /// </summary>
+    public bool TryShareWithRequests(IResponseFlushFeature feature)
+    {
+        if (_connectionFeatures is null || Interlocked.Exchange(ref _sharedResponseFlush, 1) != 0)
+        {
+            return false;
+        }
+
+        _connectionFeatures.Set(feature);
+        return true;
+    }
 
     /// <inheritdoc />
     public bool TryRead(out TcpConnectionInfo info)

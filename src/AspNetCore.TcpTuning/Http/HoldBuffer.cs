@@ -117,6 +117,12 @@ internal sealed class HoldBuffer
     /// <summary>Forgets what is held (the response is over) and returns every block.</summary>
     public void Clear()
     {
+        if (_blocks.Count == 0)
+        {
+            _start = _length = _ended = 0;
+            return;
+        }
+
         foreach (var block in _blocks)
         {
             Return(block);

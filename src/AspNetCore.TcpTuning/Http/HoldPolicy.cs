@@ -27,8 +27,11 @@ internal sealed class HoldPolicy
     /// </summary>
     public bool CheckDelayAtWrites { get; set; } = true;
 
-    /// <summary>Whether the next event needs the time: the first held byte starts the delay, and writes may check it.</summary>
-    public bool NeedsTime => _held == 0 || CheckDelayAtWrites;
+    /// <summary>
+    /// Whether an ended write needs the time: the first held byte starts the delay, and writes may check it; a write
+    /// that completes the body leaves at once, whenever it is.
+    /// </summary>
+    public bool NeedsTime(bool completesBody) => !completesBody && (_held == 0 || CheckDelayAtWrites);
 
     /// <summary>Starts a response with these settings; <paramref name="delayTicks"/> is the delay in timestamp ticks.</summary>
     public void Reset(int threshold, long delayTicks, bool honorExplicitFlush)

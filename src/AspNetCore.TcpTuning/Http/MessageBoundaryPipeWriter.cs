@@ -55,6 +55,8 @@ internal sealed partial class MessageBoundaryPipeWriter : PipeWriter, IDisposabl
     private int _synchronousThreadId;
     private bool _poolResolved;
     private ResponseFlushMode? _modeOverride;
+    private ResponseFlushPolicy? _delaySettings;
+    private long _delayTicks;
 
     public MessageBoundaryPipeWriter(TimeProvider timeProvider, HeldResponseSweeper sweeper, TcpTuningMetrics? metrics = null)
     {
@@ -112,7 +114,14 @@ internal sealed partial class MessageBoundaryPipeWriter : PipeWriter, IDisposabl
             _buffer.UsePool(context.Features.Get<IMemoryPoolFeature>()?.MemoryPool);
         }
 
-        _policy.Reset(settings.FlushThreshold, DeadlineSweeper<MessageBoundaryPipeWriter>.ToTimestampTicks(_timeProvider, HoldBound.Effective(settings.MaxFlushDelay)), settings.HonorExplicitFlush);
+        if (!ReferenceEquals(settings, _delaySettings))
+        {
+            // Settings change only with a reload: the delay in timestamp ticks is worked out once per settings.
+            _delaySettings = settings;
+            _delayTicks = DeadlineSweeper<MessageBoundaryPipeWriter>.ToTimestampTicks(_timeProvider, HoldBound.Effective(settings.MaxFlushDelay));
+        }
+
+        _policy.Reset(settings.FlushThreshold, _delayTicks, settings.HonorExplicitFlush);
     }
 
     /// <summary>The connection's corking send side, when the response is HTTP/1.x on a <c>Cork</c> endpoint.</summary>
@@ -146,13 +155,16 @@ internal sealed partial class MessageBoundaryPipeWriter : PipeWriter, IDisposabl
                 Decide();
             }
 
-            if (Holding || Aborting)
+            if (Aborting || (Holding && (_buffer.Length > 0 || _policy.Held > 0 || InFlight(out _))))
             {
                 _memoryFromBuffer = true;
                 _memoryOutstanding = true;
                 return _buffer.GetMemory(sizeHint);
             }
 
+            // Nothing held and no flush of ours in flight: the write goes into Kestrel's buffer, unflushed, as bare
+            // Kestrel takes an Advance (its bytes held there until the write ends, then counted as held). No copy for a
+            // response written once. (During a flush Kestrel's writer is the flush's: writes wait in the hold buffer.)
             _memoryFromBuffer = false;
             return _inner.Writer.GetMemory(sizeHint);
         }
@@ -206,6 +218,15 @@ internal sealed partial class MessageBoundaryPipeWriter : PipeWriter, IDisposabl
             return AbortedResult;
         }
 
+        if (_decision == ResponseFlushDecision.Undecided && CompletesBody(0) && !_context.Response.HasStarted)
+        {
+            // The first flush carries the whole declared body (a one-write response): nothing to hold, so Kestrel's own
+            // flush starts and sends it, as without the policy.
+            _decision = ResponseFlushDecision.PassThrough;
+            TellSendSide(0);
+            return _inner.Writer.FlushAsync(cancellationToken);
+        }
+
         if (NeedsStart())
         {
             // Kestrel's flush would start the response; start it without flushing, then hold what was written.
@@ -233,7 +254,7 @@ internal sealed partial class MessageBoundaryPipeWriter : PipeWriter, IDisposabl
             return AbortedResult;
         }
 
-        if (NeedsStart())
+        if (_decision == ResponseFlushDecision.Undecided && !_context.Response.HasStarted)
         {
             // A first write Kestrel would reject before starting (past the declared length) goes to it unstarted, so
             // it answers 500 as it would; one that completes the body needs no holding.
@@ -244,7 +265,14 @@ internal sealed partial class MessageBoundaryPipeWriter : PipeWriter, IDisposabl
                 return WriteToKestrel(source, cancellationToken);
             }
 
-            return StartThenWriteAsync(source, cancellationToken);
+            if (Decide() == ResponseFlushDecision.Hold)
+            {
+                return StartThenWriteAsync(source, cancellationToken);
+            }
+        }
+        else if (_decision == ResponseFlushDecision.Undecided)
+        {
+            Decide();
         }
 
         return Holding ? WriteHeld(source, cancellationToken) : WriteToKestrel(source, cancellationToken);
@@ -415,7 +443,7 @@ internal sealed partial class MessageBoundaryPipeWriter : PipeWriter, IDisposabl
             }
 
             _buffer.Append(source.Span);
-            var reason = _policy.OnWriteEnded(_buffer.EndWrite() + TakeKestrelBytes(), Now(), completesBody: false);
+            var reason = _policy.OnWriteEnded(_buffer.EndWrite() + TakeKestrelBytes(), Now(completesBody: false), completesBody: false);
             return Act(reason, cancellationToken);
         }
     }
@@ -461,7 +489,7 @@ internal sealed partial class MessageBoundaryPipeWriter : PipeWriter, IDisposabl
             _memoryOutstanding = false;
             var ended = _buffer.EndWrite() + TakeKestrelBytes();
             var completes = CompletesBody(0);
-            var now = Now();
+            var now = Now(completes);
             var reason = explicitFlush ? _policy.OnExplicitFlush(ended, now, completes) : _policy.OnWriteEnded(ended, now, completes);
             if (reason == FlushReason.End)
             {
@@ -501,7 +529,7 @@ internal sealed partial class MessageBoundaryPipeWriter : PipeWriter, IDisposabl
         return bytes;
     }
 
-    private long Now() => _policy.NeedsTime ? _timeProvider.GetTimestamp() : 0;
+    private long Now(bool completesBody) => _policy.NeedsTime(completesBody) ? _timeProvider.GetTimestamp() : 0;
 
     // A flushed write that is not held: tells a corking send side whether it must leave at once (a stream), or ends
     // the message (the last byte of a Content-Length body, or the headers of a response without a body); otherwise the

@@ -60,13 +60,16 @@ internal sealed class ResponseFlushMiddleware
 
         // Cork: the send side needs the message boundaries of HTTP/1.x responses (never HTTP/2: streams interleave),
         // and, with PerWrite too, the points where bytes must leave at once (explicit flushes, events): the writer tells it.
-        var cork = connection?.Cork is { } control && HttpProtocol.IsHttp11(context.Request.Protocol) ? control : null;
+        // Read from the feature, not HttpContext.Request: the context caches what it reads until the swap below
+        // invalidates it, and the app would then read it again.
+        var protocol = (features[typeof(IHttpRequestFeature)] as IHttpRequestFeature)?.Protocol ?? context.Request.Protocol;
+        var cork = connection?.Cork is { } control && HttpProtocol.IsHttp11(protocol) ? control : null;
         if (!holds && cork is null)
         {
             return _next(context);
         }
 
-        return InvokeCore(context, responseBody, connection, policy, cork);
+        return InvokeCore(context, responseBody, connection, policy, cork, protocol);
     }
 
     // The defaults' policy, for connections the library did not tune (Unix sockets), as the options are now.
@@ -82,13 +85,20 @@ internal sealed class ResponseFlushMiddleware
         return _defaults;
     }
 
-    private Task InvokeCore(HttpContext context, IHttpResponseBodyFeature originalResponseBody, TcpTuningConnectionFeature? connection, ResponseFlushPolicy policy, ITcpCorkControl? cork)
+    private Task InvokeCore(HttpContext context, IHttpResponseBodyFeature originalResponseBody, TcpTuningConnectionFeature? connection, ResponseFlushPolicy policy, ITcpCorkControl? cork, string protocol)
     {
         // HTTP/1.x: one response at a time per connection, so its state is reused; HTTP/2 streams run concurrently.
         // Asked as "is it 1.x" rather than "is it not 2 or 3": Kestrel's HTTP/1.1 string is the constant, found by reference.
-        var protocol = context.Request.Protocol;
         var reusable = connection is not null && (HttpProtocol.IsHttp11(protocol) || HttpProtocol.IsHttp10(protocol));
-        var state = (reusable ? connection!.TakeResponseState<ResponseFlushState>() : null) ?? new ResponseFlushState(_timeProvider, _sweeper, _metrics);
+        var state = reusable ? connection!.TakeResponseState<ResponseFlushState>() : null;
+        if (state is null)
+        {
+            state = new ResponseFlushState(_timeProvider, _sweeper, _metrics);
+            // The connection keeps this state: its IResponseFlushFeature is shared once, not set and removed per request
+            // (a feature Kestrel does not know costs a walk of its whole feature table per lookup).
+            state.SharedWithConnection = reusable && connection!.TryShareWithRequests(state.ResponseBody);
+        }
+
         state.Begin(context, originalResponseBody, policy, _routes.AnyRouteOverrides, cork, reusable ? connection : null);
         var writer = state.ResponseBody.BoundaryWriter;
 
@@ -119,13 +129,15 @@ internal sealed class ResponseFlushMiddleware
                 throw;
             }
 
-            writer.EndSynchronousPhase();
             if (end.IsCompletedSuccessfully)
             {
+                // Still in the synchronous phase: the writer lets go of the response without its lock.
                 state.End(context, endMarked: true);
+                writer.EndSynchronousPhase();
                 return Task.CompletedTask;
             }
 
+            writer.EndSynchronousPhase();
             return AwaitEndAsync(context, state, end);
         }
 

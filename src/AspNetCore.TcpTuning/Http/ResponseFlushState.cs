@@ -29,6 +29,9 @@ internal sealed class ResponseFlushState : IDisposable
 
     public FlushBeforeReadRequestBodyFeature RequestBody { get; }
 
+    /// <summary>Whether the connection shows <see cref="ResponseBody"/> as every request's <see cref="IResponseFlushFeature"/>.</summary>
+    public bool SharedWithConnection { get; set; }
+
     /// <summary>
     /// Installs the policy's features for one response and marks its beginning for a corking send side.
     /// <paramref name="routesOverride"/>: whether any route sets its own flush mode. <paramref name="owner"/>: the
@@ -43,8 +46,11 @@ internal sealed class ResponseFlushState : IDisposable
 
         ResponseBody.Initialize(context, responseBody, policy, routesOverride, cork);
         context.Features[typeof(IHttpResponseBodyFeature)] = ResponseBody;
-        _originalFlushFeature = context.Features[typeof(IResponseFlushFeature)];
-        context.Features[typeof(IResponseFlushFeature)] = ResponseBody;
+        if (!SharedWithConnection)
+        {
+            _originalFlushFeature = context.Features[typeof(IResponseFlushFeature)];
+            context.Features[typeof(IResponseFlushFeature)] = ResponseBody;
+        }
         if (_canHaveBody)
         {
             _originalRequestBody = context.Request.Body;
@@ -72,8 +78,12 @@ internal sealed class ResponseFlushState : IDisposable
         }
 
         context.Features[typeof(IHttpResponseBodyFeature)] = _originalResponseBody;
-        context.Features[typeof(IResponseFlushFeature)] = _originalFlushFeature;
-        _originalFlushFeature = null;
+        if (!SharedWithConnection)
+        {
+            context.Features[typeof(IResponseFlushFeature)] = _originalFlushFeature;
+            _originalFlushFeature = null;
+        }
+
         ResponseBody.BoundaryWriter.UnhookAbort();
         if (_canHaveBody)
         {

@@ -207,6 +207,23 @@ public sealed class ResponseFlushTests
         Assert.True(routeStreamsHandlerHolds <= 2, $"a handler that chose MessageBoundary on a PerWrite route sent {routeStreamsHandlerHolds} data segments");
     }
 
+    [LinuxFact]
+    public async Task PerResponseOverride_OnAKeepAliveConnection_AppliesToItsOwnResponseOnly()
+    {
+        // An HTTP/1.x connection shows one IResponseFlushFeature to all its requests: a choice must not outlive its response.
+        await using var server = await StartAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var client = await WriteWriteReadClient.ConnectAsync(server.AddressOn(BoundaryHost), cancellationToken: timeout.Token);
+
+        var streamed = await DataSegmentsAsync(client, "/chatty?n=32&delayMs=1&mode=PerWrite", timeout.Token);
+        var held = await DataSegmentsAsync(client, "/chatty?n=32&delayMs=1", timeout.Token);
+        var streamedAgain = await DataSegmentsAsync(client, "/chatty?n=32&delayMs=1&mode=PerWrite", timeout.Token);
+
+        Assert.True(streamed > 5, $"the first response chose PerWrite and sent {streamed} data segments");
+        Assert.Equal(1, held);
+        Assert.True(streamedAgain > 5, $"the third response chose PerWrite and sent {streamedAgain} data segments");
+    }
+
     [Fact]
     public async Task ServerSentEvents_EachEventArrivesBeforeTheNextIsWritten()
     {
@@ -365,9 +382,15 @@ public sealed class ResponseFlushTests
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         using var client = await WriteWriteReadClient.ConnectAsync(baseAddress, cancellationToken: timeout.Token);
-        var before = long.Parse(Encoding.ASCII.GetString((await client.GetAsync("/tcpinfo", timeout.Token)).Body), CultureInfo.InvariantCulture);
-        var (status, _) = await client.GetAsync(path, timeout.Token);
-        var after = long.Parse(Encoding.ASCII.GetString((await client.GetAsync("/tcpinfo", timeout.Token)).Body), CultureInfo.InvariantCulture);
+        return await DataSegmentsAsync(client, path, timeout.Token);
+    }
+
+    // The server's data segments for one GET of path on the client's connection.
+    private static async Task<long> DataSegmentsAsync(WriteWriteReadClient client, string path, CancellationToken cancellationToken)
+    {
+        var before = long.Parse(Encoding.ASCII.GetString((await client.GetAsync("/tcpinfo", cancellationToken)).Body), CultureInfo.InvariantCulture);
+        var (status, _) = await client.GetAsync(path, cancellationToken);
+        var after = long.Parse(Encoding.ASCII.GetString((await client.GetAsync("/tcpinfo", cancellationToken)).Body), CultureInfo.InvariantCulture);
         Assert.Equal(200, status);
 
         // The first /tcpinfo response itself is one segment.

@@ -37,7 +37,20 @@ public sealed class HoldPolicyTests
 
         Assert.Equal(FlushReason.None, policy.OnWriteEnded(10, 0, completesBody: false));
         Assert.Equal(FlushReason.None, policy.OnWriteEnded(10, Delay * 10, completesBody: false));
-        Assert.False(policy.NeedsTime);
+        Assert.False(policy.NeedsTime(completesBody: false));
+    }
+
+    [Theory]
+    [InlineData(false, 0, true)]    // the first held byte starts the delay
+    [InlineData(false, 10, true)]   // the handler runs synchronously: each write checks the delay
+    [InlineData(true, 0, false)]    // the write that completes the body leaves at once
+    [InlineData(true, 10, false)]
+    public void NeedsTime_OnlyWhereTheDelayStartsOrIsChecked(bool completesBody, long held, bool expected)
+    {
+        var policy = NewPolicy();
+        policy.OnWriteEnded(held, 0, completesBody: false);
+
+        Assert.Equal(expected, policy.NeedsTime(completesBody));
     }
 
     [Fact]

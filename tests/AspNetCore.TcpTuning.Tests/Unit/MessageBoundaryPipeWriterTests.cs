@@ -57,6 +57,54 @@ public sealed class MessageBoundaryPipeWriterTests
     }
 
     [Fact]
+    public async Task TimerFlushInFlight_TheAppsNextSpanComesFromTheHoldBuffer()
+    {
+        // Nothing is held once the timer handed its bytes over, but Kestrel's writer is that flush's until it completes:
+        // a span of Kestrel's taken meanwhile broke HTTP/2 streams (the reliability suite's timeouts).
+        using var sweeper = new HeldResponseSweeper(_clock);
+        var (writer, server) = await StartWithTimerFlushInFlightAsync(sweeper);
+
+        writer.GetSpan(50);
+        writer.Advance(50);
+        var flush = writer.FlushAsync().AsTask();
+
+        Assert.Equal(0, server.SpansWhileFlushPending);
+        Assert.Equal(0, server.AdvancedWhileFlushPending);
+        server.BlockFlushes = false;
+        server.CompleteFlush();
+        await flush.WaitAsync(TimeSpan.FromSeconds(10));
+        await writer.EndMessageAsync(markEnd: true);
+        Assert.Equal(150, server.Bytes);
+        Assert.Equal(0, server.ConcurrentFlushes);
+    }
+
+    [Fact]
+    public async Task FirstWrite_GoesIntoTheServersBuffer_LaterWritesAreHeld()
+    {
+        // A response's first write costs no copy: it waits unflushed in Kestrel's buffer, as an Advance would.
+        using var sweeper = new HeldResponseSweeper(_clock);
+        var (writer, server) = Start(sweeper);
+        await server.StartAsync();
+
+        writer.GetSpan(100);
+        writer.Advance(100);
+        await writer.FlushAsync();
+        Assert.Equal(1, server.Spans);
+        Assert.Equal(0, server.Flushes);
+
+        writer.GetSpan(100);
+        writer.Advance(100);
+        await writer.FlushAsync();
+        Assert.Equal(1, server.Spans);
+        Assert.Equal(100, server.Bytes);
+
+        await writer.EndMessageAsync(markEnd: true);
+        Assert.Equal(200, server.Bytes);
+        Assert.Equal(1, server.Writes);
+        Assert.Equal(1, server.Flushes);
+    }
+
+    [Fact]
     public async Task HeldWrites_ReachTheServerAsOneWriteAtTheEnd()
     {
         using var sweeper = new HeldResponseSweeper(_clock);
@@ -166,6 +214,12 @@ public sealed class MessageBoundaryPipeWriterTests
 
         public int LargestSizeHint { get; private set; }
 
+        public int Spans { get; private set; }
+
+        public int SpansWhileFlushPending { get; private set; }
+
+        public int Flushes { get; private set; }
+
         public Stream Stream => throw new NotSupportedException();
 
         public PipeWriter Writer => this;
@@ -181,6 +235,7 @@ public sealed class MessageBoundaryPipeWriterTests
 
         public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default)
         {
+            Flushes++;
             if (_pending is { Task.IsCompleted: false })
             {
                 ConcurrentFlushes++;
@@ -221,6 +276,11 @@ public sealed class MessageBoundaryPipeWriterTests
         public override Memory<byte> GetMemory(int sizeHint = 0)
         {
             LargestSizeHint = Math.Max(LargestSizeHint, sizeHint);
+            Spans++;
+            if (_pending is { Task.IsCompleted: false })
+            {
+                SpansWhileFlushPending++;
+            }
             return new byte[Math.Max(sizeHint, 4096)];
         }
 
