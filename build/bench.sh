@@ -1,9 +1,18 @@
 #!/usr/bin/env bash
 # Runs the side-by-side benchmark (bare Kestrel against the library's settings) and writes docs/benchmarks.md.
 # Installs what it needs (wrk, iproute2, a C compiler, nginx) when run as root on Debian; builds the LD_PRELOAD send counter.
-# Extra arguments go to the benchmark: --rounds N, --requests N, --wrk-seconds N, --out FILE.
+# Extra arguments go to the benchmark: --help lists them (--quick, --rounds N, --requests N, --wrk-seconds N, --out FILE).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+help=false
+for argument in "$@"; do
+  case "$argument" in -h|--help|-\?) help=true ;; esac
+done
+if $help; then
+  dotnet build build/TcpTuning.Benchmarks -c Release -nologo -v q >/dev/null
+  exec dotnet build/TcpTuning.Benchmarks/bin/Release/net10.0/TcpTuning.Benchmarks.dll --help
+fi
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   missing=()

@@ -14,6 +14,13 @@ internal sealed class ReportWriter
         return this;
     }
 
+    /// <summary>An image, by a path relative to the report.</summary>
+    public ReportWriter Image(string alternative, string path)
+    {
+        _text.Append("![").Append(alternative).Append("](").Append(path).AppendLine(")").AppendLine();
+        return this;
+    }
+
     public ReportWriter Paragraph(FormattableString text)
     {
         _text.AppendLine(text.ToString(CultureInfo.InvariantCulture)).AppendLine();

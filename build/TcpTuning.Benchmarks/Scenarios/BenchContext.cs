@@ -3,7 +3,7 @@ using TcpTuning.Benchmarks.Reporting;
 namespace TcpTuning.Benchmarks.Scenarios;
 
 /// <summary>What every scenario of a full run shares: the options, the two server processes, the tools, the measurements.</summary>
-internal sealed class BenchContext(BenchOptions options, ServerProcess bare, ServerProcess tuned, Wrk? wrk, VethNamespace? veth, string? vethUnavailable, NginxServer? nginx)
+internal sealed class BenchContext(BenchOptions options, ServerProcess bare, ServerProcess tuned, Wrk? wrk, VethNamespace? veth, string? vethUnavailable, NginxServer? nginx, Wan.WanLink? wan, string? wanUnavailable)
 {
     /// <summary>Bare Kestrel: no <c>UseTcpTuning</c>.</summary>
     public const string Bare = "bare Kestrel";
@@ -34,6 +34,11 @@ internal sealed class BenchContext(BenchOptions options, ServerProcess bare, Ser
     public string? VethUnavailable { get; } = vethUnavailable;
 
     public NginxServer? Nginx { get; } = nginx;
+
+    /// <summary>The emulated wide-area path into a namespace of its own, or null (see <see cref="WanUnavailable"/>).</summary>
+    public Wan.WanLink? Wan { get; } = wan;
+
+    public string? WanUnavailable { get; } = wanUnavailable;
 
     public Measurements Measurements { get; } = new();
 

@@ -13,6 +13,8 @@ internal sealed class CorkWireScenario(BenchContext context) : BenchScenario(con
     // several runs per round (each a few hundred milliseconds) steady its median.
     private const int LatencyPasses = 3;
 
+    private int Passes => Context.Options.Quick ? 1 : LatencyPasses;
+
     private static readonly string[] s_paths = ["/chatty-async", "/kib100", "/mib1"];
     private static readonly string[] s_ratePaths = ["/chatty-async", "/kib100"];
     private static readonly string[] s_corkModes = ["Cork + PerWrite", "Cork + MessageBoundary"];
@@ -42,7 +44,7 @@ internal sealed class CorkWireScenario(BenchContext context) : BenchScenario(con
 
         foreach (var path in s_paths)
         {
-            foreach (var (name, port) in Stats.RotatePasses(_configurations, round, LatencyPasses))
+            foreach (var (name, port) in Stats.RotatePasses(_configurations, round, Passes))
             {
                 // p50 ms, max ms, data segments and bytes per response, p99 ms, from the client's TCP_INFO.
                 var output = await VethNamespace.RunClientAsync($"http://{BenchEndpoints.VethHost}:{port}/ {path} {(path == "/mib1" ? 20 : 50)}");
@@ -55,7 +57,8 @@ internal sealed class CorkWireScenario(BenchContext context) : BenchScenario(con
             }
         }
 
-        if (Context.Wrk is not { } wrk)
+        // The quick run leaves the rates across the veth pair out: the loopback tables cover throughput.
+        if (Context.Wrk is not { } wrk || Context.Options.Quick)
         {
             return;
         }
@@ -80,7 +83,7 @@ internal sealed class CorkWireScenario(BenchContext context) : BenchScenario(con
             return;
         }
 
-        report.Paragraph($"Sequential GETs on one connection from inside the namespace (MTU 1500: {BenchContext.VethSegmentPayload}-byte payloads with timestamps). Each Kestrel response is written in small pieces with `await Task.Yield()` between them (chunked); nginx serves the same body sizes from files (Content-Length). Data segments and bytes per response come from the client's TCP_INFO (`tcpi_data_segs_in`, `tcpi_bytes_received`), the same way for every server; minimum = ceil(bytes per response / {BenchContext.VethSegmentPayload}). Latency is measured by the client (p50, p99 and max over the run; with 50 requests per run, 20 for 1 MiB, p99 is the slowest request, as max is). Every figure is the median over {LatencyPasses} runs per round, {LatencyPasses * Context.Options.Rounds} runs in all.");
+        report.Paragraph($"Sequential GETs on one connection from inside the namespace (MTU 1500: {BenchContext.VethSegmentPayload}-byte payloads with timestamps). Each Kestrel response is written in small pieces with `await Task.Yield()` between them (chunked); nginx serves the same body sizes from files (Content-Length). Data segments and bytes per response come from the client's TCP_INFO (`tcpi_data_segs_in`, `tcpi_bytes_received`), the same way for every server; minimum = ceil(bytes per response / {BenchContext.VethSegmentPayload}). Latency is measured by the client (p50, p99 and max over the run; with 50 requests per run, 20 for 1 MiB, p99 is the slowest request, as max is). Every figure is the median over {Passes} runs per round, {Passes * Context.Options.Rounds} runs in all.");
         if (Context.Nginx is null)
         {
             report.Paragraph($"nginx is not installed here, so it has no rows (`build/bench.sh` installs it when run as root).");
@@ -96,7 +99,7 @@ internal sealed class CorkWireScenario(BenchContext context) : BenchScenario(con
         }
 
         report.EndTable();
-        if (Context.Wrk is null)
+        if (Context.Wrk is null || Context.Options.Quick)
         {
             return;
         }
@@ -135,6 +138,13 @@ internal sealed class CorkWireScenario(BenchContext context) : BenchScenario(con
             }
         }
     }
+
+    /// <summary>Data segments per response and the minimum, per response and configuration (the chart of the table).</summary>
+    public IEnumerable<(string Response, string Configuration, double Segments, double Minimum)> SegmentRows()
+        => from path in s_paths
+           from configuration in _configurations
+           where Measured.Has("segments", path, configuration.Name)
+           select (Describe(path), configuration.Name, Measured.Median("segments", path, configuration.Name), Minimum(path, configuration.Name));
 
     private double Minimum(string path, string name) => Math.Ceiling(Measured.Median("bytes", path, name) / BenchContext.VethSegmentPayload);
 

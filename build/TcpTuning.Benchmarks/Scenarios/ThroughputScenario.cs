@@ -19,6 +19,9 @@ internal sealed class ThroughputScenario(BenchContext context) : BenchScenario(c
     /// <summary>wrk connections besides the main tables' 32, for the chatty scenarios: how the ratio to bare moves with load.</summary>
     private static readonly int[] s_connectionCounts = [4, 128];
 
+    // The quick run sweeps one other connection count, the lightest.
+    private int[] SweptCounts => Context.Options.Quick ? s_connectionCounts[..1] : s_connectionCounts;
+
     /// <summary>"Default" (QuickAck Default, PerWrite) is the tuned process with no connection wrappers: the control for "Adaptive".</summary>
     public static readonly (string Name, string Host, string? QuickAck, string? ResponseFlush)[] FlushModes =
         BenchEndpoints.Loopback.Where(e => e.QuickAck is null || e.Name is "Default" or "Adaptive" || e.ResponseFlush == "MessageBoundary").ToArray();
@@ -68,7 +71,7 @@ internal sealed class ThroughputScenario(BenchContext context) : BenchScenario(c
 
         foreach (var scenario in s_scenarios)
         {
-            foreach (var (name, host, quickAck, _) in Stats.RotatePasses(scenario.Modes, round, scenario.Passes))
+            foreach (var (name, host, quickAck, _) in Stats.RotatePasses(scenario.Modes, round, Context.Options.Quick ? 1 : scenario.Passes))
             {
                 var server = Context.ServerOf(quickAck);
                 var sendsBefore = await server.SendsAsync();
@@ -92,7 +95,7 @@ internal sealed class ThroughputScenario(BenchContext context) : BenchScenario(c
 
         foreach (var scenario in s_scenarios.Where(s => s.Name is ChattyBackToBack or ChattyAsync))
         {
-            foreach (var connections in s_connectionCounts)
+            foreach (var connections in SweptCounts)
             {
                 foreach (var (name, host, quickAck, _) in Stats.Rotate(CeilingModes, round))
                 {
@@ -117,7 +120,7 @@ internal sealed class ThroughputScenario(BenchContext context) : BenchScenario(c
         foreach (var scenario in s_scenarios)
         {
             report.Heading(3, scenario.Name);
-            if (scenario.Passes > 1)
+            if (scenario.Passes > 1 && !Context.Options.Quick)
             {
                 report.Paragraph($"{scenario.Passes} runs of every configuration per round: {scenario.Passes * Context.Options.Rounds} runs each.");
             }
@@ -141,7 +144,7 @@ internal sealed class ThroughputScenario(BenchContext context) : BenchScenario(c
         report.Table("response", ">connections", ">bare Kestrel req/s", ">ceiling req/s", ">library defaults req/s", ">ceiling / bare", ">library defaults / bare", ">library defaults / ceiling");
         foreach (var scenario in new[] { ChattyBackToBack, ChattyAsync })
         {
-            foreach (var connections in s_connectionCounts.Append(MainConnections).Order())
+            foreach (var connections in SweptCounts.Append(MainConnections).Order())
             {
                 report.Row($"{scenario} | {connections} | {CeilingCells(Measured, SweepKey(scenario, connections))}");
             }
@@ -163,12 +166,20 @@ internal sealed class ThroughputScenario(BenchContext context) : BenchScenario(c
         yield return RatioGoal(Flush, "library defaults pipelined plaintext RPS >= 0.98 of bare", Pipelined, BenchContext.Defaults, 0.98, withControl: false);
         foreach (var scenario in new[] { ChattyBackToBack, ChattyAsync })
         {
-            foreach (var connections in s_connectionCounts.Append(MainConnections).Order())
+            foreach (var connections in SweptCounts.Append(MainConnections).Order())
             {
                 yield return CeilingGoal(Measured, $"{scenario}, {connections} connections", SweepKey(scenario, connections));
             }
         }
     }
+
+    /// <summary>Library defaults / ceiling for each chatty response by wrk connections (the chart of the sweep).</summary>
+    public IEnumerable<(string Response, int Connections, double Ratio)> CeilingRatios()
+        => from scenario in new[] { ChattyBackToBack, ChattyAsync }
+           from connections in SweptCounts.Append(MainConnections).Order()
+           let key = SweepKey(scenario, connections)
+           where Measured.Has("rps", key, BenchContext.Ceiling)
+           select (scenario, connections, Measured.Median("rps", key, BenchContext.Defaults) / Measured.Median("rps", key, BenchContext.Ceiling));
 
     /// <summary>The measurement key of a chatty scenario at a connection count (the main tables' own at 32).</summary>
     public static string SweepKey(string scenario, int connections) => connections == MainConnections ? scenario : $"{scenario} c{connections}";
