@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Numerics;
+using System.Runtime.InteropServices;
 
 namespace AspNetCore.TcpTuning.Http;
 
@@ -87,6 +88,19 @@ internal sealed class HoldBuffer
     /// <summary>Copies <paramref name="source"/> after what is held.</summary>
     public void Append(ReadOnlySpan<byte> source)
     {
+        // Most writes fit the block being filled: copy in place, without the general path's struct copies.
+        if (_blocks.Count > 0)
+        {
+            ref var last = ref CollectionsMarshal.AsSpan(_blocks)[^1];
+            if (source.Length <= last.Memory.Length - last.Written)
+            {
+                source.CopyTo(last.Memory.Span[last.Written..]);
+                last.Written += source.Length;
+                _length += source.Length;
+                return;
+            }
+        }
+
         while (!source.IsEmpty)
         {
             var span = GetMemory(1).Span;
