@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace TcpTuning.Benchmarks;
 
 /// <summary>
@@ -32,7 +30,7 @@ internal sealed class VethNamespace : IDisposable
         ];
         foreach (var step in steps)
         {
-            if (Ip(step) is { } error)
+            if (NetworkNamespace.Ip(step) is { } error)
             {
                 reason = $"`ip {string.Join(' ', step)}` failed: {error}";
                 Cleanup();
@@ -45,48 +43,13 @@ internal sealed class VethNamespace : IDisposable
     }
 
     /// <summary>Runs this benchmark's client subcommand inside the namespace.</summary>
-    public static async Task<string> RunClientAsync(string arguments)
-    {
-        var self = typeof(VethNamespace).Assembly.Location;
-        using var process = Process.Start(new ProcessStartInfo("ip", $"netns exec {Name} dotnet \"{self}\" client {arguments}") { RedirectStandardOutput = true, RedirectStandardError = true })!;
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        var error = process.StandardError.ReadToEndAsync(timeout.Token);
-        var output = process.StandardOutput.ReadToEndAsync(timeout.Token);
-        await process.WaitForExitAsync(timeout.Token);
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"The client in {Name} failed: {await error}");
-        }
-
-        return (await output).Trim();
-    }
+    public static Task<string> RunClientAsync(string arguments) => NetworkNamespace.RunAsync(Name, "client", arguments, TimeSpan.FromMinutes(2));
 
     public void Dispose() => Cleanup();
 
     private static void Cleanup()
     {
-        Ip(["link", "del", HostLink]);
-        Ip(["netns", "del", Name]);
-    }
-
-    private static string? Ip(string[] arguments)
-    {
-        try
-        {
-            var info = new ProcessStartInfo("ip") { RedirectStandardError = true, RedirectStandardOutput = true };
-            foreach (var argument in arguments)
-            {
-                info.ArgumentList.Add(argument);
-            }
-
-            using var process = Process.Start(info)!;
-            var error = process.StandardError.ReadToEnd();
-            process.WaitForExit();
-            return process.ExitCode == 0 ? null : error.Trim();
-        }
-        catch (System.ComponentModel.Win32Exception ex)
-        {
-            return ex.Message;
-        }
+        NetworkNamespace.Ip(["link", "del", HostLink]);
+        NetworkNamespace.Ip(["netns", "del", Name]);
     }
 }

@@ -23,15 +23,17 @@ internal sealed class WanScenario(BenchContext context) : BenchScenario(context)
 
     private static readonly string[] s_paths = ["/chatty-async", "/mib1"];
 
+    // The A/A control, a second bare endpoint, shows how far loss alone moves a percentile between two identical servers.
     private readonly (string Name, int Port, bool Tuned)[] _configurations =
     [
         (BenchContext.Bare, BenchEndpoints.Veth[0].Port, false),
         (BenchContext.Defaults, BenchEndpoints.Veth[2].Port, true),
         ("Cork + MessageBoundary", BenchEndpoints.Veth[4].Port, true),
+        (BenchContext.BareControl, BenchEndpoints.VethControlPort, false),
     ];
 
     /// <summary>Requests per run: POSTs, chatty GETs, 1 MiB GETs; two runs per configuration and path, in alternating order.</summary>
-    private (int Post, int Chatty, int Large) Requests => Context.Options.Quick ? (20, 20, 6) : (60, 60, 15);
+    private (int Post, int Chatty, int Large) Requests => Context.Options.Quick ? (20, 20, 6) : (60, 100, 20);
 
     public override async Task RunAloneAsync()
     {
@@ -105,7 +107,8 @@ internal sealed class WanScenario(BenchContext context) : BenchScenario(context)
         }
 
         var (posts, chatty, large) = Requests;
-        report.Paragraph($"The client runs in a network namespace joined to the servers by two TUN devices (MTU 1500) and a relay in the benchmark process that holds every packet for half the round trip in each direction and drops a seeded fraction of them in each direction (this kernel has no netem; the relay wakes within tens of microseconds of each deadline). Every configuration meets the same sequence of drop decisions. One keep-alive connection per run, {posts} POSTs, {chatty} chatty GETs and {large} 1 MiB GETs per run after 3 unmeasured ones, two runs per configuration in alternating order; percentiles are over every request of both runs. The write-write-read client sends headers and a 50-byte body in two writes with Nagle on: its floor is 2 round trips (the body waits for the ACK of the headers), and bare Kestrel adds its delayed ACK. Time to the last byte is the client's; data segments and retransmitted segments per response are the server's (TCP_INFO).");
+        var (lateP50, lateP99) = Context.Wan.Relay.Lateness();
+        report.Paragraph($"The client runs in a network namespace joined to the servers by two TUN devices (MTU 1500) and a relay in the benchmark process that holds every packet for half the round trip in each direction and drops a seeded fraction of them in each direction (this kernel has no netem; in this run a packet left the relay {lateP50 * 1000:F0} µs after its due time at the median, {lateP99 * 1000:F0} µs at the 99th percentile). Every configuration meets the same sequence of drop decisions. One keep-alive connection per run, {posts} POSTs, {chatty} chatty GETs and {large} 1 MiB GETs per run after 3 unmeasured ones, two runs per configuration in alternating order; percentiles are over every request of both runs. \"bare Kestrel (A/A control)\" is a second bare endpoint: with loss, which requests lose a packet, and so the tail, differs between any two runs, and its distance from \"bare Kestrel\" shows by how much. The write-write-read client sends headers and a 50-byte body in two writes with Nagle on: its floor is 2 round trips (the body waits for the ACK of the headers), and bare Kestrel adds its delayed ACK. Time to the last byte is the client's; data segments and retransmitted segments per response are the server's (TCP_INFO).");
         report.Table("path", "request", "configuration", ">p50 ms", ">p99 ms", ">data segments per response", ">retransmitted per response");
         foreach (var (profile, _, _) in ActiveProfiles)
         {
@@ -142,14 +145,15 @@ internal sealed class WanScenario(BenchContext context) : BenchScenario(context)
             yield return new Goal("QuickAck (WAN)", $"{profile}: write-write-read p50 with the library defaults <= 2 RTT + 2 ms ({floor:F0} ms)", string.Create(CultureInfo.InvariantCulture, $"{tuned:F1} ms (bare {bare:F1})"), tuned <= floor);
             foreach (var path in s_paths)
             {
-                foreach (var name in ConfigurationNames.Skip(1))
+                foreach (var name in ConfigurationNames.Where(n => n is not (BenchContext.Bare or BenchContext.BareControl)))
                 {
                     var (p50, p99) = (P(profile, path, name, 0.5), P(profile, path, name, 0.99));
                     var (bareP50, bareP99) = (P(profile, path, BenchContext.Bare, 0.5), P(profile, path, BenchContext.Bare, 0.99));
+                    var (controlP50, controlP99) = (P(profile, path, BenchContext.BareControl, 0.5), P(profile, path, BenchContext.BareControl, 0.99));
                     yield return new Goal(
                         name == BenchContext.Defaults ? "MessageBoundary (WAN)" : "Cork (WAN)",
                         $"{profile}: {Describe(path)}, {name}: time to last byte <= bare at p50 and p99",
-                        string.Create(CultureInfo.InvariantCulture, $"p50 {p50:F1} (bare {bareP50:F1}), p99 {p99:F1} (bare {bareP99:F1}) ms"),
+                        string.Create(CultureInfo.InvariantCulture, $"p50 {p50:F1} (bare {bareP50:F1}, A/A {controlP50:F1}), p99 {p99:F1} (bare {bareP99:F1}, A/A {controlP99:F1}) ms"),
                         p50 <= bareP50 && p99 <= bareP99);
                 }
             }

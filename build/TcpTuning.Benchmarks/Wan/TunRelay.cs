@@ -42,6 +42,19 @@ internal sealed partial class TunRelay : IDisposable
     /// <summary>Packets dropped and relayed since the last <see cref="Configure"/>.</summary>
     public (long Dropped, long Relayed) Counts => (Interlocked.Read(ref _outbound.Dropped) + Interlocked.Read(ref _inbound.Dropped), Interlocked.Read(ref _outbound.Relayed) + Interlocked.Read(ref _inbound.Relayed));
 
+    /// <summary>How late packets left the relay past their due time, in milliseconds: the median and the 99th percentile.</summary>
+    public (double P50, double P99) Lateness()
+    {
+        var ticks = _outbound.Lateness().Concat(_inbound.Lateness()).Order().ToArray();
+        if (ticks.Length == 0)
+        {
+            return (double.NaN, double.NaN);
+        }
+
+        double Milliseconds(long value) => value * 1000.0 / System.Diagnostics.Stopwatch.Frequency;
+        return (Milliseconds(ticks[ticks.Length / 2]), Milliseconds(ticks[Math.Min(ticks.Length - 1, (int)(ticks.Length * 0.99))]));
+    }
+
     /// <summary>
     /// Sets the wire: <paramref name="roundTrip"/> split evenly between the two directions, <paramref name="loss"/> of
     /// the packets dropped in each. The drop sequence restarts from <paramref name="seed"/>, so every configuration
@@ -124,6 +137,7 @@ internal sealed partial class TunRelay : IDisposable
             {
                 WriteFd(direction.To, packet.Packet, packet.Packet.Length);
                 Interlocked.Increment(ref direction.Relayed);
+                direction.RecordLateness(System.Diagnostics.Stopwatch.GetTimestamp() - packet.Due);
             }
         }
     }
@@ -151,6 +165,27 @@ internal sealed partial class TunRelay : IDisposable
         public readonly ManualResetEventSlim Ready = new();
         public long Dropped;
         public long Relayed;
+        private readonly List<long> _lateness = [];
+
+        // How late each packet left, for the report's claim about the relay's own delay (one writer: this direction's).
+        public void RecordLateness(long ticks)
+        {
+            lock (_lateness)
+            {
+                if (_lateness.Count < 1_000_000)
+                {
+                    _lateness.Add(ticks);
+                }
+            }
+        }
+
+        public long[] Lateness()
+        {
+            lock (_lateness)
+            {
+                return [.. _lateness];
+            }
+        }
 
         public void Dispose() => Ready.Dispose();
     }

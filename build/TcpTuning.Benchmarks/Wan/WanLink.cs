@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.InteropServices;
 
 namespace TcpTuning.Benchmarks.Wan;
@@ -62,7 +61,7 @@ internal sealed partial class WanLink : IDisposable
         ];
         foreach (var step in steps)
         {
-            if (Ip(step) is { } error)
+            if (NetworkNamespace.Ip(step) is { } error)
             {
                 reason = $"`ip {string.Join(' ', step)}` failed: {error}";
                 CloseFd(hostFd);
@@ -77,29 +76,7 @@ internal sealed partial class WanLink : IDisposable
     }
 
     /// <summary>Runs this benchmark's <c>wan-client</c> subcommand inside the namespace and returns its output.</summary>
-    public static async Task<string> RunClientAsync(string arguments, TimeSpan timeout)
-    {
-        var self = typeof(WanLink).Assembly.Location;
-        using var process = Process.Start(new ProcessStartInfo("ip", $"netns exec {Name} dotnet \"{self}\" wan-client {arguments}") { RedirectStandardOutput = true, RedirectStandardError = true })!;
-        using var cancel = new CancellationTokenSource(timeout);
-        try
-        {
-            var error = process.StandardError.ReadToEndAsync(cancel.Token);
-            var output = process.StandardOutput.ReadToEndAsync(cancel.Token);
-            await process.WaitForExitAsync(cancel.Token);
-            if (process.ExitCode != 0)
-            {
-                throw new InvalidOperationException($"The client in {Name} failed: {await error}");
-            }
-
-            return (await output).Trim();
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"The client in {Name} ran longer than {timeout}: wan-client {arguments}");
-        }
-    }
+    public static Task<string> RunClientAsync(string arguments, TimeSpan timeout) => NetworkNamespace.RunAsync(Name, "wan-client", arguments, timeout);
 
     public void Dispose()
     {
@@ -111,8 +88,8 @@ internal sealed partial class WanLink : IDisposable
 
     private static void Cleanup()
     {
-        Ip(["netns", "del", Name]);
-        Ip(["link", "del", HostDevice]);
+        NetworkNamespace.Ip(["netns", "del", Name]);
+        NetworkNamespace.Ip(["link", "del", HostDevice]);
     }
 
     // A TUN device (IFF_TUN | IFF_NO_PI: bare IP packets) named `name`, held by the returned descriptor.
@@ -139,27 +116,6 @@ internal sealed partial class WanLink : IDisposable
         }
 
         return fd;
-    }
-
-    private static string? Ip(string[] arguments)
-    {
-        try
-        {
-            var info = new ProcessStartInfo("ip") { RedirectStandardError = true, RedirectStandardOutput = true };
-            foreach (var argument in arguments)
-            {
-                info.ArgumentList.Add(argument);
-            }
-
-            using var process = Process.Start(info)!;
-            var error = process.StandardError.ReadToEnd();
-            process.WaitForExit();
-            return process.ExitCode == 0 ? null : error.Trim();
-        }
-        catch (System.ComponentModel.Win32Exception ex)
-        {
-            return ex.Message;
-        }
     }
 
     private static void CloseFd(int fd)
