@@ -149,7 +149,8 @@ internal sealed class HoldBuffer
     private void Consume(int bytes, bool memoryOutstanding)
     {
         _length -= bytes;
-        _ended -= bytes;
+        // Consuming past the ended part consumes tail bytes too: nothing ended is left (never a negative offset).
+        _ended = Math.Max(0, _ended - bytes);
         var offset = _start + bytes;
         var done = 0;
         while (done < _blocks.Count && offset >= _blocks[done].Written)

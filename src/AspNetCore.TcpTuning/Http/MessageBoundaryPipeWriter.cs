@@ -155,16 +155,13 @@ internal sealed partial class MessageBoundaryPipeWriter : PipeWriter, IDisposabl
                 Decide();
             }
 
-            if (Aborting || (Holding && (_buffer.Length > 0 || _policy.Held > 0 || InFlight(out _))))
+            if (Holding || Aborting)
             {
                 _memoryFromBuffer = true;
                 _memoryOutstanding = true;
                 return _buffer.GetMemory(sizeHint);
             }
 
-            // Nothing held and no flush of ours in flight: the write goes into Kestrel's buffer, unflushed, as bare
-            // Kestrel takes an Advance (its bytes held there until the write ends, then counted as held). No copy for a
-            // response written once. (During a flush Kestrel's writer is the flush's: writes wait in the hold buffer.)
             _memoryFromBuffer = false;
             return _inner.Writer.GetMemory(sizeHint);
         }

@@ -74,6 +74,26 @@ public sealed class HoldBufferTests
     }
 
     [Fact]
+    public void ConsumeAll_WithATail_LeavesNothingToHandOverAgain()
+    {
+        // Everything held handed over, a tail included: a tail read afterwards (a failure's commit) must be empty, not the
+        // consumed tail again (a response once got its last unflushed write twice).
+        var buffer = new HoldBuffer();
+        buffer.Append("ended"u8);
+        buffer.EndWrite();
+        buffer.Append("tail"u8);
+
+        buffer.ConsumeAll(memoryOutstanding: false);
+
+        Assert.Equal(0, buffer.Length);
+        Assert.Equal("", Text(buffer.Tail));
+        Assert.Equal("", Text(buffer.Ended));
+        buffer.Append("next"u8);
+        Assert.Equal("next", Text(buffer.All));
+        Assert.Equal("next", Text(buffer.Tail));
+    }
+
+    [Fact]
     public void ConsumeAll_NothingOutstanding_StartsAgainAtTheFront()
     {
         var buffer = new HoldBuffer();
