@@ -21,10 +21,15 @@ internal sealed class HoldBuffer
     private const int BlockSize = 4096;
 
     private readonly List<Block> _blocks = [];
+    private readonly SpareBlockBudget _spareBudget;
     private MemoryPool<byte>? _pool;
     private int _start;  // bytes of the first block already handed over
     private int _length; // bytes held
     private int _ended;  // of which ended
+    private Block _spare;      // a pool block kept from the last response for the connection's next one
+    private bool _spareTaken;  // this buffer holds one unit of SpareBlockBudget
+
+    public HoldBuffer(SpareBlockBudget? spareBudget = null) => _spareBudget = spareBudget ?? SpareBlockBudget.Shared;
 
     /// <summary>Bytes held in all.</summary>
     public int Length => _length;
@@ -40,6 +45,30 @@ internal sealed class HoldBuffer
 
     /// <summary>Where new blocks come from for the response that begins (Kestrel's pool, or null for the array pool).</summary>
     public void UsePool(MemoryPool<byte>? pool) => _pool = pool;
+
+    /// <summary>
+    /// Whether <see cref="Clear"/> may keep one pool block for the next response instead of returning it (the buffer
+    /// serves the connection's responses one after another), while its <see cref="SpareBlockBudget"/> allows; the owner
+    /// calls <see cref="ReleaseSpare"/> when the connection ends.
+    /// </summary>
+    public bool KeepsSpare { get; set; }
+
+    /// <summary>Returns the kept block, if any, and its unit of the budget.</summary>
+    public void ReleaseSpare()
+    {
+        KeepsSpare = false;
+        if (_spare.Owner is { } owner)
+        {
+            owner.Dispose();
+            _spare = default;
+        }
+
+        if (_spareTaken)
+        {
+            _spareTaken = false;
+            _spareBudget.Give();
+        }
+    }
 
     /// <summary>Room for at least <paramref name="sizeHint"/> bytes (at least one) after what is held.</summary>
     public Memory<byte> GetMemory(int sizeHint)
@@ -139,6 +168,13 @@ internal sealed class HoldBuffer
 
         foreach (var block in _blocks)
         {
+            // A pool block kept for the next response spares a rent and a return per response (pipelined requests).
+            if (KeepsSpare && block.Owner is not null && _spare.Owner is null && (_spareTaken || (_spareTaken = _spareBudget.TryTake())))
+            {
+                _spare = block with { Written = 0 };
+                continue;
+            }
+
             Return(block);
         }
 
@@ -173,6 +209,13 @@ internal sealed class HoldBuffer
 
     private Block Rent(int needed)
     {
+        if (_spare.Owner is not null && needed <= _spare.Memory.Length)
+        {
+            var spare = _spare;
+            _spare = default;
+            return spare;
+        }
+
         var size = needed <= BlockSize ? BlockSize : (int)BitOperations.RoundUpToPowerOf2((uint)needed);
         if (_pool is { } pool && size <= pool.MaxBufferSize)
         {

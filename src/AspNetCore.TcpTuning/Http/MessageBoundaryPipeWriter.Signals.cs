@@ -177,7 +177,26 @@ internal sealed partial class MessageBoundaryPipeWriter
         }
     }
 
-    public void Dispose() => EndWithoutFlush();
+    /// <summary>
+    /// Lets the hold buffer keep a block between this connection's responses; the owner must call
+    /// <see cref="ReleaseSpareBlock"/> when the connection ends.
+    /// </summary>
+    public void KeepSpareBlock() => _buffer.KeepsSpare = true;
+
+    /// <summary>Returns the block kept between responses (the connection ended).</summary>
+    public void ReleaseSpareBlock()
+    {
+        lock (_sync)
+        {
+            _buffer.ReleaseSpare();
+        }
+    }
+
+    public void Dispose()
+    {
+        EndWithoutFlush();
+        ReleaseSpareBlock();
+    }
 
     /// <summary>
     /// Called by <see cref="HeldResponseSweeper"/> on its thread: flushes if the oldest held byte has waited the full

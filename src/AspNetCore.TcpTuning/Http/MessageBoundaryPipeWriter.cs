@@ -124,6 +124,10 @@ internal sealed partial class MessageBoundaryPipeWriter : PipeWriter, IDisposabl
         _policy.Reset(settings.FlushThreshold, _delayTicks, settings.HonorExplicitFlush);
     }
 
+    // Kestrel's feature, read through the collection's indexer: HttpContext.Response reads a cache that is fetched again,
+    // a generic interface call per feature, after every feature swap of the request (ours included).
+    private IHttpResponseFeature ResponseFeature => (IHttpResponseFeature)_context.Features[typeof(IHttpResponseFeature)]!;
+
     /// <summary>The connection's corking send side, when the response is HTTP/1.x on a <c>Cork</c> endpoint.</summary>
     public ITcpCorkControl? Cork => _cork;
 
@@ -150,7 +154,7 @@ internal sealed partial class MessageBoundaryPipeWriter : PipeWriter, IDisposabl
         using (Sync())
         {
             // Before the response starts the memory is Kestrel's, as it would be: Kestrel judges those bytes at its start.
-            if (_decision == ResponseFlushDecision.Undecided && _context.Response.HasStarted)
+            if (_decision == ResponseFlushDecision.Undecided && ResponseFeature.HasStarted)
             {
                 Decide();
             }
@@ -215,7 +219,7 @@ internal sealed partial class MessageBoundaryPipeWriter : PipeWriter, IDisposabl
             return AbortedResult;
         }
 
-        if (_decision == ResponseFlushDecision.Undecided && CompletesBody(0) && !_context.Response.HasStarted)
+        if (_decision == ResponseFlushDecision.Undecided && CompletesBody(0) && !ResponseFeature.HasStarted)
         {
             // The first flush carries the whole declared body (a one-write response): nothing to hold, so Kestrel's own
             // flush starts and sends it, as without the policy.
@@ -251,11 +255,11 @@ internal sealed partial class MessageBoundaryPipeWriter : PipeWriter, IDisposabl
             return AbortedResult;
         }
 
-        if (_decision == ResponseFlushDecision.Undecided && !_context.Response.HasStarted)
+        if (_decision == ResponseFlushDecision.Undecided && !ResponseFeature.HasStarted)
         {
             // A first write Kestrel would reject before starting (past the declared length) goes to it unstarted, so
             // it answers 500 as it would; one that completes the body needs no holding.
-            var length = _context.Response.ContentLength ?? -1;
+            var length = ResponseFeature.Headers.ContentLength ?? -1;
             if (length >= 0 && _bodyBytes + source.Length >= length)
             {
                 _decision = ResponseFlushDecision.PassThrough;
@@ -367,16 +371,16 @@ internal sealed partial class MessageBoundaryPipeWriter : PipeWriter, IDisposabl
             return false;
         }
 
-        var started = _context.Response.HasStarted;
+        var started = ResponseFeature.HasStarted;
         return Decide() == ResponseFlushDecision.Hold && !started;
     }
 
     private ResponseFlushDecision Decide()
     {
         var mode = Mode;
-        var response = _context.Response;
-        var isHead = HttpMethods.IsHead(_context.Request.Method);
-        var decision = ResponseFlushDecider.Decide(mode, response.StatusCode, response.ContentType, isHead);
+        var response = ResponseFeature;
+        var isHead = HttpMethods.IsHead(((IHttpRequestFeature)_context.Features[typeof(IHttpRequestFeature)]!).Method);
+        var decision = ResponseFlushDecider.Decide(mode, response.StatusCode, response.Headers.ContentType, isHead);
         _decision = decision;
         _bodyless = ResponseFlushDecider.HasNoBody(response.StatusCode, isHead);
         return decision;
@@ -410,7 +414,7 @@ internal sealed partial class MessageBoundaryPipeWriter : PipeWriter, IDisposabl
         }
 
         _started = true;
-        _declaredLength = _context.Response.ContentLength ?? -1;
+        _declaredLength = ResponseFeature.Headers.ContentLength ?? -1;
     }
 
     private ValueTask<FlushResult> WriteHeld(ReadOnlyMemory<byte> source, CancellationToken cancellationToken)
@@ -554,7 +558,7 @@ internal sealed partial class MessageBoundaryPipeWriter : PipeWriter, IDisposabl
     // Whether the body is complete once another `additional` bytes are written: only a declared Content-Length says so.
     private bool CompletesBody(long additional)
     {
-        var length = _started ? _declaredLength : _context.Response.ContentLength ?? -1;
+        var length = _started ? _declaredLength : ResponseFeature.Headers.ContentLength ?? -1;
         return length > 0 && _bodyBytes + additional == length;
     }
 

@@ -2,6 +2,7 @@ using AspNetCore.TcpTuning.Diagnostics;
 using AspNetCore.TcpTuning.Configuration;
 using AspNetCore.TcpTuning.Connection;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
 
 namespace AspNetCore.TcpTuning.Http;
@@ -18,6 +19,7 @@ internal sealed class ResponseFlushState : IDisposable
     private object? _originalFlushFeature;
     private bool _canHaveBody;
     private TcpTuningConnectionFeature? _owner;
+    private bool _watchesConnectionEnd;
 
     public ResponseFlushState(TimeProvider timeProvider, HeldResponseSweeper sweeper, TcpTuningMetrics? metrics)
     {
@@ -43,6 +45,10 @@ internal sealed class ResponseFlushState : IDisposable
         _canHaveBody = (context.Features[typeof(IHttpRequestBodyDetectionFeature)] as IHttpRequestBodyDetectionFeature)?.CanHaveBody != false;
         _originalResponseBody = responseBody;
         _owner = owner;
+        if (owner is not null && !_watchesConnectionEnd)
+        {
+            WatchConnectionEnd(context);
+        }
 
         ResponseBody.Initialize(context, responseBody, policy, routesOverride, cork);
         context.Features[typeof(IHttpResponseBodyFeature)] = ResponseBody;
@@ -61,6 +67,22 @@ internal sealed class ResponseFlushState : IDisposable
         }
 
         cork?.BeginMessage();
+    }
+
+    // The connection keeps this state for its next response: the hold buffer may keep a block between responses, and
+    // gives it back when the connection ends (where the server cannot tell, it keeps none).
+    private void WatchConnectionEnd(HttpContext context)
+    {
+        _watchesConnectionEnd = true;
+        if (context.Features[typeof(IConnectionCompleteFeature)] is IConnectionCompleteFeature connection)
+        {
+            connection.OnCompleted(static state =>
+            {
+                ((ResponseFlushState)state).ResponseBody.BoundaryWriter.ReleaseSpareBlock();
+                return Task.CompletedTask;
+            }, this);
+            ResponseBody.BoundaryWriter.KeepSpareBlock();
+        }
     }
 
     /// <summary>The app is done: the message ends (after <c>CompleteAsync</c> its end is marked already).</summary>

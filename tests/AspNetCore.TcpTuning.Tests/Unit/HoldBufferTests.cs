@@ -1,6 +1,6 @@
-using System.Buffers;
 using System.Text;
 using AspNetCore.TcpTuning.Http;
+using AspNetCore.TcpTuning.Tests.Infrastructure;
 
 namespace AspNetCore.TcpTuning.Tests.Unit;
 
@@ -150,6 +150,63 @@ public sealed class HoldBufferTests
         buffer.Clear();
     }
 
+    [Fact]
+    public void KeepingASpare_TheNextResponseWritesIntoTheKeptBlock_AndReleaseReturnsIt()
+    {
+        var pool = new CountingPool();
+        var buffer = new HoldBuffer(new SpareBlockBudget(1)) { KeepsSpare = true };
+        buffer.UsePool(pool);
+        Write(buffer, "first");
+        buffer.Clear();
+
+        Assert.Equal(1, pool.Outstanding);
+        Write(buffer, "next");
+        Assert.Equal("next", Text(buffer.All));
+        Assert.Equal(1, pool.Rented);
+
+        buffer.Clear();
+        buffer.ReleaseSpare();
+        Assert.Equal(0, pool.Outstanding);
+    }
+
+    [Fact]
+    public void NotKeepingASpare_ClearReturnsEveryBlock()
+    {
+        var pool = new CountingPool();
+        var buffer = new HoldBuffer(new SpareBlockBudget(1));
+        buffer.UsePool(pool);
+        Write(buffer, "first");
+        buffer.Clear();
+        Write(buffer, "next");
+        buffer.Clear();
+
+        Assert.Equal(0, pool.Outstanding);
+        Assert.Equal(2, pool.Rented);
+    }
+
+    [Fact]
+    public void SpareBudgetSpent_TheOtherBuffersReturnTheirBlocks_UntilASpareIsReleased()
+    {
+        var pool = new CountingPool();
+        var budget = new SpareBlockBudget(1);
+        var first = new HoldBuffer(budget) { KeepsSpare = true };
+        var second = new HoldBuffer(budget) { KeepsSpare = true };
+        first.UsePool(pool);
+        second.UsePool(pool);
+        Write(first, "a");
+        first.Clear();
+        Write(second, "b");
+        second.Clear();
+        Assert.Equal(1, pool.Outstanding);
+
+        first.ReleaseSpare();
+        Write(second, "c");
+        second.Clear();
+        Assert.Equal(1, pool.Outstanding);
+        second.ReleaseSpare();
+        Assert.Equal(0, pool.Outstanding);
+    }
+
     private static void Write(HoldBuffer buffer, string text)
     {
         var bytes = Encoding.ASCII.GetBytes(text);
@@ -166,34 +223,5 @@ public sealed class HoldBufferTests
         }
 
         return text.ToString();
-    }
-
-    // A pool that counts what is out, with blocks of Kestrel's size.
-    private sealed class CountingPool : MemoryPool<byte>
-    {
-        public int Rented { get; private set; }
-
-        public int Outstanding { get; private set; }
-
-        public override int MaxBufferSize => 4096;
-
-        public override IMemoryOwner<byte> Rent(int minBufferSize = -1)
-        {
-            Assert.InRange(minBufferSize, -1, MaxBufferSize);
-            Rented++;
-            Outstanding++;
-            return new Owner(this);
-        }
-
-        protected override void Dispose(bool disposing)
-        {
-        }
-
-        private sealed class Owner(CountingPool pool) : IMemoryOwner<byte>
-        {
-            public Memory<byte> Memory { get; } = new byte[4096];
-
-            public void Dispose() => pool.Outstanding--;
-        }
     }
 }
