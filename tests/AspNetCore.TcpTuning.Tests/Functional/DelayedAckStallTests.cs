@@ -97,8 +97,8 @@ public sealed class DelayedAckStallTests
         for (var i = 0; i < 10; i++)
         {
             await socket.SendAsync(Encoding.ASCII.GetBytes($"POST /echo HTTP/1.1\r\nHost: test\r\nContent-Length: 50\r\n\r\n"), SocketFlags.None);
-            // The client's own pause, longer than the server's ACK delay: by its end the ACK has come.
-            await Task.Delay(TimeSpan.FromMilliseconds(50));
+            // The client's own pause, longer than the server's ACK delay and the detector's window: the ACK came long before.
+            await Task.Delay(TimeSpan.FromMilliseconds(80));
             await socket.SendAsync(new byte[50], SocketFlags.None);
             await SocketText.ReceiveUntilAsync(socket, "\r\n\r\n50", TimeSpan.FromSeconds(10));
         }

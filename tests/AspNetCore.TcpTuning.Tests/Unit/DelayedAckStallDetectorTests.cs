@@ -14,14 +14,16 @@ public sealed class DelayedAckStallDetectorTests
     [InlineData(36.5, 40, 0.05, true)] // the timer fired early in its tick
     [InlineData(44.0, 40, 0.05, true)] // a tick late (HZ=250), the usual case
     [InlineData(46.9, 40, 0.05, true)] // and the reads' scheduling
-    [InlineData(47.5, 40, 0.05, false)]
-    [InlineData(50.0, 40, 0.05, false)] // the client's own 50 ms of think time
+    [InlineData(52.5, 40, 0.05, true)] // a loaded server's reads, milliseconds late
+    [InlineData(53.5, 40, 0.05, false)]
+    [InlineData(80.0, 40, 0.05, false)] // the client's own 80 ms of think time
     [InlineData(30.0, 40, 0.05, false)]
     [InlineData(0.2, 40, 0.05, false)] // quick-ACKed: the rest follows at once
     [InlineData(141.0, 40, 100, true)] // a 100 ms path: Nagle's round trip, then the delay
     [InlineData(101.0, 40, 100, false)] // the same path quick-ACKed: only the round trip
     [InlineData(203.0, 200, 0, true)] // Windows' 200 ms timer
-    [InlineData(228.0, 200, 0, false)]
+    [InlineData(232.0, 200, 0, true)]
+    [InlineData(234.0, 200, 0, false)]
     public void Matches_TheDelayOverTheRoundTrip(double gap, double ackDelay, double roundTrip, bool stall)
         => Assert.Equal(stall, DelayedAckStallDetector.Matches(TimeSpan.FromMilliseconds(gap), TimeSpan.FromMilliseconds(ackDelay), TimeSpan.FromMilliseconds(roundTrip)));
 
