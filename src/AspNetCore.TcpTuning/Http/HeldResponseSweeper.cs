@@ -13,12 +13,23 @@ internal sealed class HeldResponseSweeper : IDisposable
     public static readonly TimeSpan Resolution = TimeSpan.FromMilliseconds(1);
 
     private readonly DeadlineSweeper<MessageBoundaryPipeWriter> _sweeper;
+    private readonly DeadlineSweeper<SynchronousDeadline> _synchronous;
 
     public HeldResponseSweeper(TimeProvider timeProvider)
-        => _sweeper = new DeadlineSweeper<MessageBoundaryPipeWriter>(timeProvider, Resolution, static (writer, now) => writer.OnSweep(now));
+    {
+        _sweeper = new DeadlineSweeper<MessageBoundaryPipeWriter>(timeProvider, Resolution, static (writer, now) => writer.OnSweep(now));
+        _synchronous = new DeadlineSweeper<SynchronousDeadline>(timeProvider, Resolution, static (deadline, now) => deadline.OnSweep(now));
+    }
 
     /// <summary>Watches <paramref name="writer"/> until it no longer holds bytes; first at <paramref name="deadline"/>.</summary>
     public void Register(MessageBoundaryPipeWriter writer, long deadline) => _sweeper.Watch(writer, deadline);
 
-    public void Dispose() => _sweeper.Dispose();
+    /// <summary>Raises <paramref name="flag"/> once its deadline, first <paramref name="deadline"/>, has passed.</summary>
+    public void Register(SynchronousDeadline flag, long deadline) => _synchronous.Watch(flag, deadline);
+
+    public void Dispose()
+    {
+        _sweeper.Dispose();
+        _synchronous.Dispose();
+    }
 }

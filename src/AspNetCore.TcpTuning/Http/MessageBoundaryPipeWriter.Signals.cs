@@ -137,20 +137,48 @@ internal sealed partial class MessageBoundaryPipeWriter
 
     /// <summary>
     /// The middleware is about to run the handler on this thread. Until <see cref="EndSynchronousPhase"/>, only this
-    /// thread can reach the writer: the timer watches it only once the handler has gone asynchronous, and a
-    /// continuation of the handler runs on another thread or after the phase ended. So the app's calls skip the lock,
-    /// unless the timer still holds the writer from the connection's previous response.
+    /// thread can reach the writer: the timer watches the writer only once the handler has gone asynchronous (until
+    /// then it raises a flag the next write acts on), and a continuation of the handler runs on another thread or after
+    /// the phase ended. So the app's calls skip the lock, unless the timer still holds the writer from the connection's
+    /// previous response.
     /// </summary>
     public void BeginSynchronousPhase()
     {
         if (!Volatile.Read(ref _registered))
         {
             _synchronousThreadId = Environment.CurrentManagedThreadId;
+            // Writes look at a flag the timer raises (SynchronousDeadline), not at the clock.
+            _policy.CheckDelayAtWrites = false;
         }
     }
 
     /// <summary>The handler returned or went asynchronous: from here on every call takes the lock.</summary>
-    public void EndSynchronousPhase() => _synchronousThreadId = 0;
+    public void EndSynchronousPhase()
+    {
+        _synchronousThreadId = 0;
+        if (_synchronousArmedFor != 0)
+        {
+            _synchronousArmedFor = 0;
+            _synchronousDeadline.Disarm();
+        }
+
+        if (!_watched)
+        {
+            // Until the timer watches the writer itself (WatchHeldBytes), writes look at the clock.
+            _policy.CheckDelayAtWrites = true;
+        }
+    }
+
+    // In the synchronous phase, on its thread: the timer raises the flag once what is held now is overdue.
+    private void ArmSynchronousDeadline()
+    {
+        var deadline = _policy.Deadline;
+        _synchronousArmedFor = deadline;
+        if (_synchronousDeadline.Arm(deadline))
+        {
+            _sweeper.Register(_synchronousDeadline, deadline);
+        }
+    }
 
     /// <summary>The handler went asynchronous: from now on the delay timer watches held bytes.</summary>
     public void WatchHeldBytes()

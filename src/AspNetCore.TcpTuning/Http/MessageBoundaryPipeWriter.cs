@@ -31,6 +31,7 @@ internal sealed partial class MessageBoundaryPipeWriter : PipeWriter, IDisposabl
     private readonly TcpTuningMetrics? _metrics;
     private readonly HoldPolicy _policy = new();
     private readonly HoldBuffer _buffer = new();
+    private readonly SynchronousDeadline _synchronousDeadline = new();
     private HttpContext _context = null!;
     private IHttpResponseBodyFeature _inner = null!;
     private ResponseFlushPolicy _settings = null!;
@@ -53,6 +54,7 @@ internal sealed partial class MessageBoundaryPipeWriter : PipeWriter, IDisposabl
     private bool _registered;
     private bool _watched;
     private int _synchronousThreadId;
+    private long _synchronousArmedFor;
     private bool _poolResolved;
     private ResponseFlushMode? _modeOverride;
     private ResponseFlushPolicy? _delaySettings;
@@ -504,6 +506,13 @@ internal sealed partial class MessageBoundaryPipeWriter : PipeWriter, IDisposabl
     // Carries out the policy's answer to an ended write. Under _sync.
     private ValueTask<FlushResult> Act(FlushReason reason, CancellationToken cancellationToken)
     {
+        if (reason == FlushReason.None && _synchronousArmedFor != 0 && _synchronousArmedFor == _policy.Deadline && _synchronousDeadline.Passed)
+        {
+            // The timer saw the deadline pass while the handler ran synchronously; the next held byte arms it anew.
+            reason = FlushReason.Delay;
+            _synchronousArmedFor = 0;
+        }
+
         if (reason != FlushReason.None)
         {
             return FlushEnded(reason, cancellationToken);
@@ -512,9 +521,16 @@ internal sealed partial class MessageBoundaryPipeWriter : PipeWriter, IDisposabl
         if (_policy.Held > 0)
         {
             HookAbort();
-            if (_watched && !_registered)
+            if (_watched)
             {
-                RegisterUnderLock();
+                if (!_registered)
+                {
+                    RegisterUnderLock();
+                }
+            }
+            else if (_synchronousArmedFor != _policy.Deadline && !_policy.CheckDelayAtWrites && Environment.CurrentManagedThreadId == _synchronousThreadId)
+            {
+                ArmSynchronousDeadline();
             }
         }
 
