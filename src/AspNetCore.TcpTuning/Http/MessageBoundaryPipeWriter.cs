@@ -257,11 +257,11 @@ internal sealed partial class MessageBoundaryPipeWriter : PipeWriter, IDisposabl
             return AbortedResult;
         }
 
-        if (_decision == ResponseFlushDecision.Undecided && !ResponseFeature.HasStarted)
+        if (_decision == ResponseFlushDecision.Undecided && ResponseFeature is { HasStarted: false } response)
         {
             // A first write Kestrel would reject before starting (past the declared length) goes to it unstarted, so
             // it answers 500 as it would; one that completes the body needs no holding.
-            var length = ResponseFeature.Headers.ContentLength ?? -1;
+            var length = response.Headers.ContentLength ?? -1;
             if (length >= 0 && _bodyBytes + source.Length >= length)
             {
                 _decision = ResponseFlushDecision.PassThrough;

@@ -14,6 +14,12 @@ internal sealed class SpareBlockBudget(int capacity)
 
     public bool TryTake()
     {
+        // Spent, a buffer asks again at each response: a read leaves the shared counter's cache line unwritten.
+        if (Volatile.Read(ref _available) <= 0)
+        {
+            return false;
+        }
+
         if (Interlocked.Decrement(ref _available) >= 0)
         {
             return true;
