@@ -156,7 +156,9 @@ internal sealed partial class MessageBoundaryPipeWriter : PipeWriter, IDisposabl
         using (Sync())
         {
             // Before the response starts the memory is Kestrel's, as it would be: Kestrel judges those bytes at its start.
-            if (_decision == ResponseFlushDecision.Undecided && ResponseFeature.HasStarted)
+            // So it is after the start while the declared body is not complete: the flush decides, and a write that
+            // completes the body (Results.Text's) leaves as it would without the policy, neither held nor copied.
+            if (_decision == ResponseFlushDecision.Undecided && ResponseFeature is { HasStarted: true } response && !AwaitsDeclaredBody(response))
             {
                 Decide();
             }
@@ -221,10 +223,10 @@ internal sealed partial class MessageBoundaryPipeWriter : PipeWriter, IDisposabl
             return AbortedResult;
         }
 
-        if (_decision == ResponseFlushDecision.Undecided && CompletesBody(0) && !ResponseFeature.HasStarted)
+        if (_decision == ResponseFlushDecision.Undecided && CompletesBody(0))
         {
-            // The first flush carries the whole declared body (a one-write response): nothing to hold, so Kestrel's own
-            // flush starts and sends it, as without the policy.
+            // The first flush carries the whole declared body (a one-write response), in Kestrel's buffer: nothing to
+            // hold, so Kestrel's own flush starts the response if need be and sends it, as without the policy.
             _decision = ResponseFlushDecision.PassThrough;
             TellSendSide(0);
             return _inner.Writer.FlushAsync(cancellationToken);
@@ -257,10 +259,11 @@ internal sealed partial class MessageBoundaryPipeWriter : PipeWriter, IDisposabl
             return AbortedResult;
         }
 
-        if (_decision == ResponseFlushDecision.Undecided && ResponseFeature is { HasStarted: false } response)
+        if (_decision == ResponseFlushDecision.Undecided)
         {
-            // A first write Kestrel would reject before starting (past the declared length) goes to it unstarted, so
-            // it answers 500 as it would; one that completes the body needs no holding.
+            // A first write that completes the declared body needs no holding, started or not; one Kestrel would
+            // reject (past the declared length) goes to it as it comes, so it answers as it would (unstarted: a 500).
+            var response = ResponseFeature;
             var length = response.Headers.ContentLength ?? -1;
             if (length >= 0 && _bodyBytes + source.Length >= length)
             {
@@ -268,14 +271,10 @@ internal sealed partial class MessageBoundaryPipeWriter : PipeWriter, IDisposabl
                 return WriteToKestrel(source, cancellationToken);
             }
 
-            if (Decide() == ResponseFlushDecision.Hold)
+            if (Decide() == ResponseFlushDecision.Hold && !response.HasStarted)
             {
                 return StartThenWriteAsync(source, cancellationToken);
             }
-        }
-        else if (_decision == ResponseFlushDecision.Undecided)
-        {
-            Decide();
         }
 
         return Holding ? WriteHeld(source, cancellationToken) : WriteToKestrel(source, cancellationToken);
@@ -567,6 +566,10 @@ internal sealed partial class MessageBoundaryPipeWriter : PipeWriter, IDisposabl
             _cork.EndMessage(atNextFlush: true);
         }
     }
+
+    // Whether the response declares a Content-Length its body has not reached yet.
+    private bool AwaitsDeclaredBody(IHttpResponseFeature response)
+        => (_started ? _declaredLength : response.Headers.ContentLength ?? -1) > _bodyBytes;
 
     // Whether another `additional` bytes go past the declared Content-Length.
     private bool ExceedsBody(long additional) => _declaredLength >= 0 && _bodyBytes + additional > _declaredLength;
