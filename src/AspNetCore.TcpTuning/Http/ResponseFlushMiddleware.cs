@@ -51,8 +51,15 @@ internal sealed class ResponseFlushMiddleware
             return _next(context);
         }
 
-        if ((features[typeof(IHttpUpgradeFeature)] as IHttpUpgradeFeature)?.IsUpgradableRequest == true
-            || (features[typeof(IHttpExtendedConnectFeature)] as IHttpExtendedConnectFeature)?.IsExtendedConnect == true
+        // Read from the feature, not HttpContext.Request: the context caches what it reads until the swap below
+        // invalidates it, and the app would then read it again.
+        var protocol = (features[typeof(IHttpRequestFeature)] as IHttpRequestFeature)?.Protocol ?? context.Request.Protocol;
+        var http1 = HttpProtocol.IsHttp11(protocol) || HttpProtocol.IsHttp10(protocol);
+
+        // An upgrade is HTTP/1.x's and extended CONNECT HTTP/2's and HTTP/3's (RFC 8441, 9220): each is asked its own.
+        if ((http1
+                ? (features[typeof(IHttpUpgradeFeature)] as IHttpUpgradeFeature)?.IsUpgradableRequest == true
+                : (features[typeof(IHttpExtendedConnectFeature)] as IHttpExtendedConnectFeature)?.IsExtendedConnect == true)
             || features[typeof(IHttpResponseBodyFeature)] is not IHttpResponseBodyFeature responseBody)
         {
             return _next(context);
@@ -60,16 +67,13 @@ internal sealed class ResponseFlushMiddleware
 
         // Cork: the send side needs the message boundaries of HTTP/1.x responses (never HTTP/2: streams interleave),
         // and, with PerWrite too, the points where bytes must leave at once (explicit flushes, events): the writer tells it.
-        // Read from the feature, not HttpContext.Request: the context caches what it reads until the swap below
-        // invalidates it, and the app would then read it again.
-        var protocol = (features[typeof(IHttpRequestFeature)] as IHttpRequestFeature)?.Protocol ?? context.Request.Protocol;
         var cork = connection?.Cork is { } control && HttpProtocol.IsHttp11(protocol) ? control : null;
         if (!holds && cork is null)
         {
             return _next(context);
         }
 
-        return InvokeCore(context, responseBody, connection, policy, cork, protocol);
+        return InvokeCore(context, responseBody, connection, policy, cork, http1);
     }
 
     // The defaults' policy, for connections the library did not tune (Unix sockets), as the options are now.
@@ -85,11 +89,11 @@ internal sealed class ResponseFlushMiddleware
         return _defaults;
     }
 
-    private Task InvokeCore(HttpContext context, IHttpResponseBodyFeature originalResponseBody, TcpTuningConnectionFeature? connection, ResponseFlushPolicy policy, ITcpCorkControl? cork, string protocol)
+    private Task InvokeCore(HttpContext context, IHttpResponseBodyFeature originalResponseBody, TcpTuningConnectionFeature? connection, ResponseFlushPolicy policy, ITcpCorkControl? cork, bool http1)
     {
         // HTTP/1.x: one response at a time per connection, so its state is reused; HTTP/2 streams run concurrently.
         // Asked as "is it 1.x" rather than "is it not 2 or 3": Kestrel's HTTP/1.1 string is the constant, found by reference.
-        var reusable = connection is not null && (HttpProtocol.IsHttp11(protocol) || HttpProtocol.IsHttp10(protocol));
+        var reusable = connection is not null && http1;
         var state = reusable ? connection!.TakeResponseState<ResponseFlushState>() : null;
         if (state is null)
         {
