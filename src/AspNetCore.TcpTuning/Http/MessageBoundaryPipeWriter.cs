@@ -264,7 +264,7 @@ internal sealed partial class MessageBoundaryPipeWriter : PipeWriter, IDisposabl
             // A first write that completes the declared body needs no holding, started or not; one Kestrel would
             // reject (past the declared length) goes to it as it comes, so it answers as it would (unstarted: a 500).
             var response = ResponseFeature;
-            var length = response.Headers.ContentLength ?? -1;
+            var length = DeclaredLength(response);
             if (length >= 0 && _bodyBytes + source.Length >= length)
             {
                 _decision = ResponseFlushDecision.PassThrough;
@@ -567,9 +567,12 @@ internal sealed partial class MessageBoundaryPipeWriter : PipeWriter, IDisposabl
         }
     }
 
+    // The declared Content-Length, -1 for none: the headers' until the policy started the response, then fixed. A caller
+    // holding the response feature passes it (one lookup fewer).
+    private long DeclaredLength(IHttpResponseFeature? response = null) => _started ? _declaredLength : (response ?? ResponseFeature).Headers.ContentLength ?? -1;
+
     // Whether the response declares a Content-Length its body has not reached yet.
-    private bool AwaitsDeclaredBody(IHttpResponseFeature response)
-        => (_started ? _declaredLength : response.Headers.ContentLength ?? -1) > _bodyBytes;
+    private bool AwaitsDeclaredBody(IHttpResponseFeature response) => DeclaredLength(response) > _bodyBytes;
 
     // Whether another `additional` bytes go past the declared Content-Length.
     private bool ExceedsBody(long additional) => _declaredLength >= 0 && _bodyBytes + additional > _declaredLength;
@@ -577,7 +580,7 @@ internal sealed partial class MessageBoundaryPipeWriter : PipeWriter, IDisposabl
     // Whether the body is complete once another `additional` bytes are written: only a declared Content-Length says so.
     private bool CompletesBody(long additional)
     {
-        var length = _started ? _declaredLength : ResponseFeature.Headers.ContentLength ?? -1;
+        var length = DeclaredLength();
         return length > 0 && _bodyBytes + additional == length;
     }
 
