@@ -3,7 +3,7 @@ using System.CommandLine;
 namespace TcpTuning.Benchmarks;
 
 /// <summary>The full run's settings, and the command line that reads them.</summary>
-internal sealed record BenchOptions(string Output, int Rounds, int Requests, int WrkSeconds, string? SendCounter, bool Quick = false)
+internal sealed record BenchOptions(string Output, int Rounds, int Requests, int WrkSeconds, string? SendCounter, bool Quick = false, IReadOnlyList<string>? Scenarios = null)
 {
     /// <summary>Sequential GETs per run when counting sends and segments per response.</summary>
     public const int SequentialRequests = 200;
@@ -16,6 +16,7 @@ internal sealed record BenchOptions(string Output, int Rounds, int Requests, int
     private static readonly Option<int> s_requests = new("--requests") { Description = "Sequential requests per latency run.", DefaultValueFactory = _ => 300 };
     private static readonly Option<int> s_wrkSeconds = new("--wrk-seconds") { Description = "Seconds per wrk run.", DefaultValueFactory = _ => 3 };
     private static readonly Option<bool> s_quick = new("--quick") { Description = "A representative subset in under 5 minutes, for a check after a change: 2 rounds, shorter runs, the thread-pool and 1,000-connection scenarios left out, one WAN path. Writes artifacts/benchmarks-quick.md unless --out is given; the full run stays the source of docs/benchmarks.md." };
+    private static readonly Option<string[]> s_scenarios = new("--scenario") { Description = "Runs only the named scenarios (repeatable): delayed-ack, throughput, thread-pool, sends, cork-wire, flush-delay, cork-load, wan. For investigation: the report's goal table then covers only them.", AllowMultipleArgumentsPerToken = true };
     private static readonly Option<string?> s_sendCounter = new("--send-counter") { Description = "An LD_PRELOAD library that counts the server's send calls (build/sendcount)." };
 
     /// <summary>
@@ -26,14 +27,15 @@ internal sealed record BenchOptions(string Output, int Rounds, int Requests, int
     {
         var root = new RootCommand("Side-by-side benchmark of bare Kestrel and AspNetCore.TcpTuning's settings, in one run, alternating rounds; writes a Markdown report.")
         {
-            s_out, s_rounds, s_requests, s_wrkSeconds, s_sendCounter, s_quick,
+            s_out, s_rounds, s_requests, s_wrkSeconds, s_sendCounter, s_quick, s_scenarios,
         };
         root.SetAction((result, _) =>
         {
             var counter = result.GetValue(s_sendCounter) is { } path ? Path.GetFullPath(path) : null;
+            var scenarios = result.GetValue(s_scenarios) is { Length: > 0 } names ? names : null;
             if (!result.GetValue(s_quick))
             {
-                return fullRun(new BenchOptions(result.GetValue(s_out)!, result.GetValue(s_rounds), result.GetValue(s_requests), result.GetValue(s_wrkSeconds), counter));
+                return fullRun(new BenchOptions(result.GetValue(s_out)!, result.GetValue(s_rounds), result.GetValue(s_requests), result.GetValue(s_wrkSeconds), counter, Scenarios: scenarios));
             }
 
             // Explicit values still win over the quick ones.
@@ -41,7 +43,7 @@ internal sealed record BenchOptions(string Output, int Rounds, int Requests, int
             var rounds = result.GetResult(s_rounds) is { Implicit: false } ? result.GetValue(s_rounds) : 2;
             var requests = result.GetResult(s_requests) is { Implicit: false } ? result.GetValue(s_requests) : 100;
             var seconds = result.GetResult(s_wrkSeconds) is { Implicit: false } ? result.GetValue(s_wrkSeconds) : 2;
-            return fullRun(new BenchOptions(output, rounds, requests, seconds, counter, Quick: true));
+            return fullRun(new BenchOptions(output, rounds, requests, seconds, counter, Quick: true, Scenarios: scenarios));
         });
 
         root.Subcommands.Add(PassThrough("compare", "A quick side-by-side of one scenario: compare PATH [--runs N] [--connections N] [--seconds N] [--pipelined | --mixed | --steady] [--cork].", QuickCompare.RunAsync));

@@ -9,7 +9,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 namespace TcpTuning.Benchmarks;
 
 /// <summary>What the server saw of one connection: TCP_INFO and QuickAck re-arms at the first and last recorded request.</summary>
-internal sealed record ConnectionSample(long Requests, long FirstSegmentsOut, long LastSegmentsOut, long FirstDataSegmentsOut, long LastDataSegmentsOut, long FirstRearms, long LastRearms, long FirstBytesSent = 0, long LastBytesSent = 0, long FirstRetransmits = 0, long LastRetransmits = 0);
+internal sealed record ConnectionSample(long Requests, long FirstSegmentsOut, long LastSegmentsOut, long FirstDataSegmentsOut, long LastDataSegmentsOut, long FirstRearms, long LastRearms, long FirstBytesSent = 0, long LastBytesSent = 0, long FirstRetransmits = 0, long LastRetransmits = 0, long LastPacingRate = 0);
 
 /// <summary>
 /// The server side of the benchmark, run in its own process (so an LD_PRELOAD send counter sees only its sends):
@@ -187,8 +187,8 @@ internal static class BenchServer
         var rearms = context.Features.Get<ITcpTuningFeature>()?.QuickAckRearms ?? 0;
         connections.AddOrUpdate(
             context.Connection.Id,
-            _ => new ConnectionSample(1, info.SegmentsOut, info.SegmentsOut, info.DataSegmentsOut, info.DataSegmentsOut, rearms, rearms, info.BytesSent, info.BytesSent, info.TotalRetransmits, info.TotalRetransmits),
-            (_, s) => s with { Requests = s.Requests + 1, LastSegmentsOut = info.SegmentsOut, LastDataSegmentsOut = info.DataSegmentsOut, LastRearms = rearms, LastBytesSent = info.BytesSent, LastRetransmits = info.TotalRetransmits });
+            _ => new ConnectionSample(1, info.SegmentsOut, info.SegmentsOut, info.DataSegmentsOut, info.DataSegmentsOut, rearms, rearms, info.BytesSent, info.BytesSent, info.TotalRetransmits, info.TotalRetransmits, info.PacingRate),
+            (_, s) => s with { Requests = s.Requests + 1, LastSegmentsOut = info.SegmentsOut, LastDataSegmentsOut = info.DataSegmentsOut, LastRearms = rearms, LastBytesSent = info.BytesSent, LastRetransmits = info.TotalRetransmits, LastPacingRate = info.PacingRate });
     }
 }
 

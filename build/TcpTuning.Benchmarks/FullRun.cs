@@ -39,6 +39,16 @@ internal static class FullRun
 
             // The quick run leaves out what needs processes or minutes of its own.
             var scenarios = options.Quick ? all.Where(s => s is not (ThreadPoolScenario or CorkLoadScenario)).ToArray() : all;
+            if (options.Scenarios is { } names)
+            {
+                if (names.Except(all.Select(s => s.Name)).FirstOrDefault() is { } unknown)
+                {
+                    await Console.Error.WriteLineAsync($"--scenario {unknown}: no such scenario (there are {string.Join(", ", all.Select(s => s.Name))})");
+                    return 2;
+                }
+
+                scenarios = scenarios.Where(s => names.Contains(s.Name)).ToArray();
+            }
 
             foreach (var scenario in scenarios)
             {
@@ -85,13 +95,13 @@ internal static class FullRun
 
         if (scenarios.OfType<WanScenario>().SingleOrDefault() is { } wan)
         {
-            foreach (var (profile, _, _) in WanScenario.Profiles)
+            foreach (var profile in WanScenario.Paths.Select(p => p.Name))
             {
                 var series = wan.ConfigurationNames.Take(2).Select(name => (name, wan.Latencies(profile, WanScenario.Post, name))).ToArray();
                 if (series.Any(s => s.Item2.Count > 0))
                 {
                     report.Image($"Write-write-read latency across {profile}", charts.LatencyDistribution(
-                        $"latency-wan-{profile.Split(',')[0].Replace(' ', '-').ToLowerInvariant()}.svg",
+                        $"latency-wan-{string.Join('-', profile.Split([' ', ',', '%', '.'], StringSplitOptions.RemoveEmptyEntries)).ToLowerInvariant()}.svg",
                         $"Nagle client, headers and body in two sends: {profile}",
                         series));
                 }

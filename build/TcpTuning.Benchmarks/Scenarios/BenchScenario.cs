@@ -10,6 +10,9 @@ internal abstract class BenchScenario(BenchContext context)
 {
     protected BenchContext Context { get; } = context;
 
+    /// <summary>The name <c>--scenario</c> selects it by: the class name without "Scenario", in kebab case.</summary>
+    public string Name => string.Concat(GetType().Name.Replace("Scenario", "", StringComparison.Ordinal).Select((c, i) => char.IsUpper(c) ? (i > 0 ? "-" : "") + char.ToLowerInvariant(c) : c.ToString()));
+
     protected Measurements Measured => Context.Measurements;
 
     /// <summary>Runs once, before the first round (not measured).</summary>
