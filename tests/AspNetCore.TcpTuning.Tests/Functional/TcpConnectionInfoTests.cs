@@ -39,14 +39,17 @@ public sealed class TcpConnectionInfoTests
         }
 
         Assert.InRange(info.BytesAcked, Total, info.BytesSent);
-        Assert.InRange(info.BytesSent, Total, Total + 1024);
+        // Bytes sent count retransmissions: a loaded machine can delay an ACK past the tail-loss probe even on loopback.
+        Assert.InRange(info.BytesSent - Total, 0, info.TotalRetransmits * info.SendMaximumSegmentSize);
+        Assert.Equal(info.TotalRetransmits == 0, info.BytesSent == Total);
         Assert.InRange(info.DataSegmentsOut, 1, Total);
         Assert.InRange(info.CongestionWindow, 10, 1_000_000);
         Assert.True(info.SlowStartThreshold > 0);
         Assert.InRange(info.MinRoundTripTime, TimeSpan.FromTicks(1), TimeSpan.FromSeconds(1));
         Assert.InRange(info.RoundTripTime, info.MinRoundTripTime, TimeSpan.FromSeconds(1));
         Assert.True(info.RoundTripTimeVariance < TimeSpan.FromSeconds(1));
-        Assert.Equal((0L, 0L, 0L), (info.Retransmits, info.Lost, info.TotalRetransmits));
+        // Nothing is outstanding once everything was acknowledged.
+        Assert.Equal((0L, 0L), (info.Retransmits, info.Lost));
         Assert.True(info.DeliveryRate > 0, "a delivery rate after a megabyte");
         Assert.True(info.PacingRate > 0, "a pacing rate after a megabyte");
         // The kernel keeps these times in jiffies: a fast loopback transfer may show none, never more limited than busy.
