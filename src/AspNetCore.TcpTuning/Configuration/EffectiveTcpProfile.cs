@@ -147,6 +147,9 @@ internal sealed class EffectiveTcpProfile
 
         if (!string.IsNullOrEmpty(merged.CongestionControl))
         {
+            // On the listen socket too: a connection starts its algorithm at the handshake, and one started under bbr
+            // keeps bbr's pacing after a later switch (Linux never clears it), so cubic set only at accept is paced.
+            Add(listen, TcpOption.CongestionControl, 0, Encoding.ASCII.GetBytes(merged.CongestionControl));
             Add(accept, TcpOption.CongestionControl, 0, Encoding.ASCII.GetBytes(merged.CongestionControl));
         }
 

@@ -219,6 +219,26 @@ public sealed class SocketOptionTests
         Assert.Equal("Api", report?.EndpointName);
     }
 
+    [LinuxFact]
+    public async Task CongestionControl_SetOnTheListenSocket_SoConnectionsStartWithIt()
+    {
+        // An algorithm other than the host's default: set only on the accepted socket, it would replace one already started.
+        var hostDefault = File.ReadAllText("/proc/sys/net/ipv4/tcp_congestion_control").Trim();
+        var algorithm = hostDefault == "reno" ? "cubic" : "reno";
+        var settings = new Dictionary<string, string?>
+        {
+            ["Kestrel:Endpoints:Api:Url"] = "http://127.0.0.2:0",
+            ["Kestrel:Endpoints:Plain:Url"] = "http://127.0.0.3:0",
+            ["TcpTuning:Endpoints:Api:CongestionControl"] = algorithm,
+        };
+        await using var server = await TuningTestServer.StartAsync(settings);
+
+        var api = server.ListenSockets.Single(s => ((IPEndPoint)s.LocalEndPoint!).Address.ToString() == "127.0.0.2");
+        var plain = server.ListenSockets.Single(s => ((IPEndPoint)s.LocalEndPoint!).Address.ToString() == "127.0.0.3");
+        Assert.Equal((algorithm, hostDefault), (SocketOptionProbe.CongestionControl(api), SocketOptionProbe.CongestionControl(plain)));
+        Assert.Equal(algorithm, (await TuningTestServer.GetSocketOptionsAsync(server.AddressOn("127.0.0.2")))["CongestionControl"]);
+    }
+
     private static int FreePort()
     {
         using var probe = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);

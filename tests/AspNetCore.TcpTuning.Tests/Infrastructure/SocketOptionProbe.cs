@@ -48,7 +48,7 @@ public static class SocketOptionProbe
 
     private static string Int(object? value) => Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture)!;
 
-    private static string CongestionControl(Socket socket)
+    public static string CongestionControl(Socket socket)
     {
         Span<byte> name = stackalloc byte[16];
         var length = socket.GetRawSocketOption(IPPROTO_TCP, TCP_CONGESTION, name);
