@@ -12,7 +12,7 @@ internal static class Machine
         var kernel = File.Exists("/proc/sys/kernel/osrelease") ? File.ReadAllText("/proc/sys/kernel/osrelease").Trim() : RuntimeInformation.OSDescription;
         var autocorking = Sysctl("net/ipv4/tcp_autocorking");
         return $"{Environment.ProcessorCount} cores ({cpu ?? RuntimeInformation.ProcessArchitecture.ToString()}), {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1L << 30)} GiB, " +
-            $"kernel {kernel}, .NET {Environment.Version}, net.ipv4.tcp_autocorking={autocorking}, net.ipv4.tcp_congestion_control={Sysctl("net/ipv4/tcp_congestion_control")}";
+            $"kernel {kernel}, .NET {Environment.Version}, net.ipv4.tcp_autocorking={autocorking}, net.ipv4.tcp_congestion_control={Wan.CongestionControl.Current ?? "n/a"}";
     }
 
     private static string Sysctl(string name)

@@ -57,7 +57,7 @@ internal sealed class WanScenario(BenchContext context) : BenchScenario(context)
             : [lossy, new WanPath($"RTT 100 ms, {host}", TimeSpan.FromMilliseconds(100), 0, null)];
     }
 
-    private static IEnumerable<string> PathsOf(string name) => name == HandBuffered ? [Chatty] : [Post, .. s_paths];
+    private static IEnumerable<string> RequestsOf(string name) => name == HandBuffered ? [Chatty] : [Post, .. s_paths];
 
     public override async Task RunAloneAsync()
     {
@@ -83,7 +83,7 @@ internal sealed class WanScenario(BenchContext context) : BenchScenario(context)
                 {
                     var url = $"http://{BenchEndpoints.VethHost}:{port}/";
                     var server = tuned ? Context.TunedServer : Context.BareServer;
-                    foreach (var what in PathsOf(name))
+                    foreach (var what in RequestsOf(name))
                     {
                         // Each configuration meets the same drop decisions, packet by packet.
                         wan.Relay.Configure(path.RoundTrip, path.Loss, seed: 17 + pass);
@@ -94,7 +94,7 @@ internal sealed class WanScenario(BenchContext context) : BenchScenario(context)
 
                     if (name != HandBuffered)
                     {
-                        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"wan {path.Name} pass {pass + 1}/2 {name}: write-write-read p50 {Stats.Percentile(Measured.Values("latency", Key(path.Name, Post), name), 0.5):F1} ms, chatty p50 {P(path.Name, Chatty, name, 0.5):F1} ms"));
+                        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"wan {path.Name} pass {pass + 1}/2 {name}: write-write-read p50 {P(path.Name, Post, name, 0.5):F1} ms, chatty p50 {P(path.Name, Chatty, name, 0.5):F1} ms"));
                     }
                 }
             }
@@ -132,9 +132,10 @@ internal sealed class WanScenario(BenchContext context) : BenchScenario(context)
 
     private static string Key(string profile, string what) => $"wan {profile} {what}";
 
-    private double P(string profile, string what, string name, double fraction)
+    // A percentile of a configuration's requests ("latency": all of them; "settled": each connection's second half).
+    private double P(string profile, string what, string name, double fraction, string measure = "latency")
     {
-        var values = Measured.Values("latency", Key(profile, what), name);
+        var values = Measured.Values(measure, Key(profile, what), name);
         return values.Count == 0 ? double.NaN : Stats.Percentile(values, fraction);
     }
 
@@ -162,11 +163,11 @@ internal sealed class WanScenario(BenchContext context) : BenchScenario(context)
         {
             foreach (var what in new[] { Post }.Concat(s_paths))
             {
-                foreach (var name in ConfigurationNames.Where(n => PathsOf(n).Contains(what)))
+                foreach (var name in ConfigurationNames.Where(n => RequestsOf(n).Contains(what)))
                 {
                     var segments = what == Post ? "n/a" : Measured.Cell("segments", Key(path.Name, what), name);
                     var retransmits = Measured.Cell("retransmits", Key(path.Name, what), name);
-                    var settled = Measured.Values("settled", Key(path.Name, what), name) is { Count: > 0 } values ? Stats.Percentile(values, 0.5) : double.NaN;
+                    var settled = P(path.Name, what, name, 0.5, "settled");
                     var pacing = what == Post ? "n/a" : Measured.Cell("pacing", Key(path.Name, what), name);
                     report.Row($"{path.Name} | {Describe(what)} | {name} | {P(path.Name, what, name, 0.5):F1} | {settled:F1} | {P(path.Name, what, name, 0.99):F1} | {segments} | {retransmits} | {pacing}");
                 }
@@ -179,7 +180,7 @@ internal sealed class WanScenario(BenchContext context) : BenchScenario(context)
     // The chatty response's settled p50 on each lossy path: bare Kestrel's dribble, the library, the hand-buffered handler.
     private string Settled() => string.Concat(ActivePaths.Where(p => p.Loss > 0 && !_skipped.ContainsKey(p.Name)).Select(p =>
     {
-        double Of(string name) => Measured.Values("settled", Key(p.Name, Chatty), name) is { Count: > 0 } values ? Stats.Percentile(values, 0.5) : double.NaN;
+        double Of(string name) => P(p.Name, Chatty, name, 0.5, "settled");
         return string.Create(CultureInfo.InvariantCulture, $" {p.Name}, chatty response settled p50: bare Kestrel {Of(BenchContext.Bare):F1} ms (A/A {Of(BenchContext.BareControl):F1}), library defaults {Of(BenchContext.Defaults):F1}, hand-buffered {Of(HandBuffered):F1}.");
     }));
 

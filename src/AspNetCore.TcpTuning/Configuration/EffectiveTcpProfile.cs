@@ -149,8 +149,9 @@ internal sealed class EffectiveTcpProfile
         {
             // On the listen socket too: a connection starts its algorithm at the handshake, and one started under bbr
             // keeps bbr's pacing after a later switch (Linux never clears it), so cubic set only at accept is paced.
-            Add(listen, TcpOption.CongestionControl, 0, Encoding.ASCII.GetBytes(merged.CongestionControl));
-            Add(accept, TcpOption.CongestionControl, 0, Encoding.ASCII.GetBytes(merged.CongestionControl));
+            var algorithm = Encoding.ASCII.GetBytes(merged.CongestionControl);
+            Add(listen, TcpOption.CongestionControl, 0, algorithm);
+            Add(accept, TcpOption.CongestionControl, 0, algorithm);
         }
 
         if (merged.Linger is TimeSpan linger)
