@@ -41,6 +41,52 @@ public sealed class DelayedAckStallDetectorTests
     }
 
     [Fact]
+    public void TheWait_CountsFromItsBeginning()
+    {
+        // The earlier bytes took 3 ms to parse before the reader waited: the wait is 41 ms, not 44.
+        var clock = new FakeTimeProvider();
+        var detector = new DelayedAckStallDetector(clock);
+        detector.OnArrived();
+        clock.Advance(TimeSpan.FromMilliseconds(3));
+        detector.OnWaitingMidMessage(s_linux, TimeSpan.Zero);
+        clock.Advance(TimeSpan.FromMilliseconds(41));
+
+        Assert.Equal(TimeSpan.FromMilliseconds(41), detector.OnArrived());
+    }
+
+    [Fact]
+    public void AWaitRenewedWithoutBytes_CountsFromTheFirst()
+    {
+        // A read that returned nothing (cancelled) and the reader waits again: the peer has waited since the first.
+        var clock = new FakeTimeProvider();
+        var detector = new DelayedAckStallDetector(clock);
+        detector.OnArrived();
+        detector.OnWaitingMidMessage(s_linux, TimeSpan.Zero);
+        clock.Advance(TimeSpan.FromMilliseconds(20));
+        detector.OnWaitingMidMessage(s_linux, TimeSpan.Zero);
+        clock.Advance(TimeSpan.FromMilliseconds(21));
+
+        Assert.Equal(TimeSpan.FromMilliseconds(41), detector.OnArrived());
+    }
+
+    [Fact]
+    public void ReadsWithoutAWaitMidMessage_DoNotReadTheClock()
+    {
+        var clock = new CountingTimeProvider();
+        var detector = new DelayedAckStallDetector(clock);
+        for (var i = 0; i < 100; i++)
+        {
+            detector.OnArrived();
+        }
+
+        Assert.Equal(0, clock.Reads);
+        detector.OnWaitingMidMessage(s_linux, TimeSpan.Zero);
+        clock.Advance(TimeSpan.FromMilliseconds(41));
+        Assert.NotNull(detector.OnArrived());
+        Assert.Equal(2, clock.Reads);
+    }
+
+    [Fact]
     public void BytesArrivingWithoutAWaitMidMessage_AreNotAStall()
     {
         // Between two requests the server wrote a response: the next request after 41 ms of think time is no stall.
@@ -100,5 +146,16 @@ public sealed class DelayedAckStallDetectorTests
         clock.Advance(TimeSpan.FromSeconds(1));
 
         Assert.Equal(new StallWarning(3, TimeSpan.FromMilliseconds(42)), window.Record(clock.GetTimestamp(), TimeSpan.FromMilliseconds(40)));
+    }
+
+    private sealed class CountingTimeProvider : FakeTimeProvider
+    {
+        public int Reads { get; private set; }
+
+        public override long GetTimestamp()
+        {
+            Reads++;
+            return base.GetTimestamp();
+        }
     }
 }
