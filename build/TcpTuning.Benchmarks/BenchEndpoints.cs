@@ -9,6 +9,9 @@ internal static class BenchEndpoints
     /// <summary>A second bare Kestrel endpoint on the veth address: the A/A control of the throughput table there.</summary>
     public const int VethControlPort = 18089;
 
+    /// <summary>The library defaults with the endpoint's <c>CongestionControl</c> set to cubic, on the veth address.</summary>
+    public const int VethCubicPort = 18096;
+
     /// <summary>Loopback endpoints: name, address, QuickAck, ResponseFlush (null: bare Kestrel).</summary>
     public static readonly (string Name, string Host, string? QuickAck, string? ResponseFlush)[] Loopback =
     [
@@ -103,6 +106,9 @@ internal static class BenchEndpoints
                 settings[$"TcpTuning:Endpoints:V{port}:ResponseFlush"] = flush;
                 settings[$"TcpTuning:Endpoints:V{port}:Cork"] = cork ? "true" : "false";
             }
+
+            settings["Kestrel:Endpoints:VCubic:Url"] = $"http://{VethHost}:{VethCubicPort}";
+            settings["TcpTuning:Endpoints:VCubic:CongestionControl"] = "cubic";
         }
 
         return settings;

@@ -19,6 +19,9 @@ internal sealed class WanScenario(BenchContext context) : BenchScenario(context)
     /// <summary>Bare Kestrel serving the chatty response from a handler that buffers it itself: the best a flush policy can do.</summary>
     public const string HandBuffered = "bare Kestrel, handler buffers the response (GetSpan/Advance, one flush)";
 
+    /// <summary>The library defaults on an endpoint whose <c>CongestionControl</c> option is cubic, whatever the host's default.</summary>
+    public const string EndpointCubic = "library defaults, endpoint CongestionControl: cubic";
+
     private const string Chatty = "/chatty-async";
 
     /// <summary>The wide-area paths: name, round trip, loss in each direction, congestion control (null: the host's default).</summary>
@@ -27,7 +30,8 @@ internal sealed class WanScenario(BenchContext context) : BenchScenario(context)
     private static readonly string[] s_paths = [Chatty, "/mib1"];
 
     // The A/A control, a second bare endpoint, shows how far loss alone moves a percentile between two identical servers.
-    // The hand-buffered handler runs for the chatty response only (it has no other form).
+    // The hand-buffered handler runs for the chatty response only (it has no other form); the cubic endpoint only where
+    // the host's default is not cubic already (there it is the library defaults again).
     private readonly (string Name, int Port, bool Tuned)[] _configurations =
     [
         (BenchContext.Bare, BenchEndpoints.Veth[0].Port, false),
@@ -35,6 +39,7 @@ internal sealed class WanScenario(BenchContext context) : BenchScenario(context)
         ("Cork + MessageBoundary", BenchEndpoints.Veth[4].Port, true),
         (BenchContext.BareControl, BenchEndpoints.VethControlPort, false),
         (HandBuffered, BenchEndpoints.Veth[0].Port, false),
+        (EndpointCubic, BenchEndpoints.VethCubicPort, true),
     ];
 
     private readonly Dictionary<string, string> _skipped = [];
@@ -44,9 +49,11 @@ internal sealed class WanScenario(BenchContext context) : BenchScenario(context)
     /// loss the 99th percentile lies among the requests that lost a packet, so those paths run enough GETs for it to be
     /// one of dozens of such requests rather than the second-worst of 200 (or the worst of 40).
     /// </summary>
-    private (int Post, int Chatty, int Large) Requests(WanPath path) => Context.Options.Quick ? (20, 20, 6) : path.Loss == 0 ? (60, 100, 20)
+    private (int Post, int Chatty, int Large) Requests(WanPath path, string? name = null) => Context.Options.Quick ? (20, 20, 6) : path.Loss == 0 ? (60, 100, 20)
         // cubic at 0.5% loss moves 1 MiB in about 1.7 s (a loss-based window): 150 of them per run would take half an hour.
-        : (path.CongestionControl ?? CongestionControl.Current) == "bbr" ? (60, 600, 150) : (60, 600, 20);
+        : Algorithm(path) == "bbr" && name != EndpointCubic ? (60, 600, 150) : (60, 600, 20);
+
+    private static string? Algorithm(WanPath path) => path.CongestionControl ?? CongestionControl.Current;
 
     private static WanPath[] CreatePaths()
     {
@@ -57,7 +64,12 @@ internal sealed class WanScenario(BenchContext context) : BenchScenario(context)
             : [lossy, new WanPath($"RTT 100 ms, {host}", TimeSpan.FromMilliseconds(100), 0, null)];
     }
 
-    private static IEnumerable<string> RequestsOf(string name) => name == HandBuffered ? [Chatty] : [Post, .. s_paths];
+    private static IEnumerable<string> RequestsOf(string name, WanPath path) => name switch
+    {
+        HandBuffered => [Chatty],
+        EndpointCubic when Algorithm(path) == "cubic" => [],
+        _ => [Post, .. s_paths],
+    };
 
     public override async Task RunAloneAsync()
     {
@@ -76,14 +88,14 @@ internal sealed class WanScenario(BenchContext context) : BenchScenario(context)
                 continue;
             }
 
-            var requests = Requests(path);
             for (var pass = 0; pass < 2; pass++)
             {
                 foreach (var (name, port, tuned) in Stats.Rotate(_configurations, pass))
                 {
+                    var requests = Requests(path, name);
                     var url = $"http://{BenchEndpoints.VethHost}:{port}/";
                     var server = tuned ? Context.TunedServer : Context.BareServer;
-                    foreach (var what in RequestsOf(name))
+                    foreach (var what in RequestsOf(name, path))
                     {
                         // Each configuration meets the same drop decisions, packet by packet.
                         wan.Relay.Configure(path.RoundTrip, path.Loss, seed: 17 + pass);
@@ -92,7 +104,7 @@ internal sealed class WanScenario(BenchContext context) : BenchScenario(context)
                         await MeasureAsync(server, path.Name, what, name, path.RoundTrip, arguments);
                     }
 
-                    if (name != HandBuffered)
+                    if (RequestsOf(name, path).Contains(Post))
                     {
                         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"wan {path.Name} pass {pass + 1}/2 {name}: write-write-read p50 {P(path.Name, Post, name, 0.5):F1} ms, chatty p50 {P(path.Name, Chatty, name, 0.5):F1} ms"));
                     }
@@ -150,8 +162,11 @@ internal sealed class WanScenario(BenchContext context) : BenchScenario(context)
 
         var counts = string.Join("; ", ActivePaths.Select(p => (p.Name, Requests(p))).GroupBy(p => p.Item2, p => p.Name)
             .Select(g => $"{g.Key.Post} POSTs, {g.Key.Chatty} chatty GETs and {g.Key.Large} 1 MiB GETs on {string.Join(" and ", g)}"));
+        var cubicLarge = ActivePaths.Where(p => RequestsOf(EndpointCubic, p).Any() && Requests(p, EndpointCubic).Large != Requests(p).Large)
+            .Select(p => Requests(p, EndpointCubic).Large).FirstOrDefault();
         var (lateP50, lateP99) = Context.Wan.Relay.Lateness();
         report.Paragraph($"The client runs in a network namespace joined to the servers by two TUN devices (MTU 1500) and a relay in the benchmark process that holds every packet for half the round trip in each direction and drops a seeded fraction of them in each direction (this kernel has no netem; in this run a packet left the relay {lateP50 * 1000:F0} µs after its due time at the median, {lateP99 * 1000:F0} µs at the 99th percentile). Every configuration meets the same sequence of drop decisions. One keep-alive connection per run, after 3 unmeasured requests: {counts} (with loss the 99th percentile is decided by requests that lost a packet and needs hundreds to settle; cubic moves 1 MiB across the lossy path in seconds, so fewer of those), two runs per configuration in alternating order; percentiles are over every request of both runs. \"bare Kestrel (A/A control)\" is a second bare endpoint: with loss, which requests lose a packet, and so the tail, differs between any two runs, and its distance from \"bare Kestrel\" shows by how much. The write-write-read client sends headers and a 50-byte body in two writes with Nagle on: its floor is 2 round trips (the body waits for the ACK of the headers), and bare Kestrel adds its delayed ACK; the goal counts the relay's median lateness into each round trip. Time to the last byte is the client's; data segments and retransmitted segments per response are the server's (TCP_INFO), and so is the pacing rate at the start of each connection's last request.");
+        report.Paragraph($"\"{EndpointCubic}\" is the library defaults on an endpoint whose `CongestionControl` option is cubic (set on its listen socket, so each connection starts with it), measured where the host's default is not cubic{(cubicLarge > 0 ? $"; it runs {cubicLarge} 1 MiB GETs per run on a lossy path, as cubic there is slow" : "")}. It is README's second way out of bbr's settled pacing, and shows what it costs elsewhere.");
         report.Paragraph($"The servers' congestion control is the host's default ({CongestionControl.Current ?? "unknown"}), except on a path whose name gives another: for it the run switches the default and puts it back. \"settled p50\" is the median over the second half of each connection's requests, after its congestion control has met the first losses. bbr paces each response at its estimate of the path's bandwidth, and on a long request/response connection that estimate comes from the responses themselves: once a lossy connection leaves its start-up phase, a response sent in one burst settles at a slower pace than the same bytes dribbled out in 64 writes. \"{HandBuffered}\" is bare Kestrel with the chatty handler written to send once, the best any flush policy can do. cubic sends what its window allows at once, with no pacing.{Settled()}");
         foreach (var (path, reason) in _skipped)
         {
@@ -163,7 +178,7 @@ internal sealed class WanScenario(BenchContext context) : BenchScenario(context)
         {
             foreach (var what in new[] { Post }.Concat(s_paths))
             {
-                foreach (var name in ConfigurationNames.Where(n => RequestsOf(n).Contains(what)))
+                foreach (var name in ConfigurationNames.Where(n => RequestsOf(n, path).Contains(what)))
                 {
                     var segments = what == Post ? "n/a" : Measured.Cell("segments", Key(path.Name, what), name);
                     var retransmits = Measured.Cell("retransmits", Key(path.Name, what), name);
@@ -181,7 +196,8 @@ internal sealed class WanScenario(BenchContext context) : BenchScenario(context)
     private string Settled() => string.Concat(ActivePaths.Where(p => p.Loss > 0 && !_skipped.ContainsKey(p.Name)).Select(p =>
     {
         double Of(string name) => P(p.Name, Chatty, name, 0.5, "settled");
-        return string.Create(CultureInfo.InvariantCulture, $" {p.Name}, chatty response settled p50: bare Kestrel {Of(BenchContext.Bare):F1} ms (A/A {Of(BenchContext.BareControl):F1}), library defaults {Of(BenchContext.Defaults):F1}, hand-buffered {Of(HandBuffered):F1}.");
+        var cubic = RequestsOf(EndpointCubic, p).Any() ? string.Create(CultureInfo.InvariantCulture, $", endpoint cubic {Of(EndpointCubic):F1}") : "";
+        return string.Create(CultureInfo.InvariantCulture, $" {p.Name}, chatty response settled p50: bare Kestrel {Of(BenchContext.Bare):F1} ms (A/A {Of(BenchContext.BareControl):F1}), library defaults {Of(BenchContext.Defaults):F1}, hand-buffered {Of(HandBuffered):F1}{cubic}.");
     }));
 
     private IReadOnlyList<WanPath> ActivePaths => Context.Options.Quick ? Paths.Take(1).ToArray() : Paths;
@@ -204,7 +220,7 @@ internal sealed class WanScenario(BenchContext context) : BenchScenario(context)
             yield return new Goal("QuickAck (WAN)", $"{profile}: write-write-read p50 with the library defaults <= 2 RTT + 2 ms ({floor:F1} ms with the relay's lateness)", string.Create(CultureInfo.InvariantCulture, $"{tuned:F1} ms (bare {bare:F1})"), tuned <= floor);
             foreach (var path in s_paths)
             {
-                foreach (var name in ConfigurationNames.Where(n => n is not (BenchContext.Bare or BenchContext.BareControl or HandBuffered)))
+                foreach (var name in ConfigurationNames.Where(n => n is not (BenchContext.Bare or BenchContext.BareControl or HandBuffered or EndpointCubic)))
                 {
                     var (p50, p99) = (P(profile, path, name, 0.5), P(profile, path, name, 0.99));
                     var (bareP50, bareP99) = (P(profile, path, BenchContext.Bare, 0.5), P(profile, path, BenchContext.Bare, 0.99));
