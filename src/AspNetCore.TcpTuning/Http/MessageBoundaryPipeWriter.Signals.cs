@@ -1,4 +1,5 @@
 using System.IO.Pipelines;
+using AspNetCore.TcpTuning.Infrastructure;
 
 namespace AspNetCore.TcpTuning.Http;
 
@@ -146,7 +147,7 @@ internal sealed partial class MessageBoundaryPipeWriter
     {
         if (!Volatile.Read(ref _registered))
         {
-            _synchronousThreadId = Environment.CurrentManagedThreadId;
+            Volatile.Write(ref _synchronousThreadId, Environment.CurrentManagedThreadId);
             // Writes look at a flag the timer raises (SynchronousDeadline), not at the clock.
             _policy.CheckDelayAtWrites = false;
         }
@@ -155,18 +156,61 @@ internal sealed partial class MessageBoundaryPipeWriter
     /// <summary>The handler returned or went asynchronous: from here on every call takes the lock.</summary>
     public void EndSynchronousPhase()
     {
-        _synchronousThreadId = 0;
-        if (_synchronousArmedFor != 0)
+        // Under the lock once the timer took the writer over: it may be flushing.
+        using (Sync())
         {
-            _synchronousArmedFor = 0;
-            _synchronousDeadline.Disarm();
+            _synchronousThreadId = 0;
+            if (_synchronousArmedFor != 0)
+            {
+                _synchronousArmedFor = 0;
+                _synchronousDeadline.Disarm();
+            }
+
+            if (!_watched)
+            {
+                // Until the timer watches the writer itself (WatchHeldBytes), writes look at the clock.
+                _policy.CheckDelayAtWrites = true;
+            }
+        }
+    }
+
+    /// <summary>
+    /// On the timer's thread, once held bytes are overdue while the handler still runs synchronously: a handler that
+    /// blocks its thread (CPU work, a synchronous call) would hold them until it writes again or returns, where bare
+    /// Kestrel sent them at their write. If the handler is not inside one of the writer's calls, the timer takes the
+    /// writer over: the handler's calls take the lock from here on, and the timer watches the held bytes as it does
+    /// for a handler gone asynchronous. Returns when to try again (the handler was inside a call), or 0.
+    /// </summary>
+    private long TakeOverSynchronousPhase(long now, long response)
+    {
+        // The claim names its response: a handler already on the connection's next one does not honour it.
+        Volatile.Write(ref _takenOverFor, response);
+        // An asymmetric handshake with Sync(), which counts itself in and then reads _takenOver with no fence of its
+        // own: after this process-wide barrier either its count is visible here, or its next read sees _takenOver.
+        // The cost falls on this rare path (a deadline passed in a synchronous phase), not on every write.
+        Interlocked.MemoryBarrierProcessWide();
+        if (Volatile.Read(ref _synchronousDepth) != 0)
+        {
+            // Inside a call: it ends soon, and its next one takes the lock.
+            return now + DeadlineSweeper<MessageBoundaryPipeWriter>.ToTimestampTicks(_timeProvider, HeldResponseSweeper.Resolution);
         }
 
-        if (!_watched)
+        lock (_sync)
         {
-            // Until the timer watches the writer itself (WatchHeldBytes), writes look at the clock.
-            _policy.CheckDelayAtWrites = true;
+            // A phase that has ended has nothing to take (the middleware watches what it holds), nor has a later
+            // response's. The phase's thread is read before the response: it is written after it.
+            if (Volatile.Read(ref _synchronousThreadId) != 0 && Volatile.Read(ref _response) == response && !_watched)
+            {
+                _watched = true;
+                _policy.CheckDelayAtWrites = false;
+                if (_policy.Held > 0)
+                {
+                    RegisterUnderLock();
+                }
+            }
         }
+
+        return 0;
     }
 
     // In the synchronous phase, on its thread: the timer raises the flag once what is held now is overdue.
@@ -174,7 +218,7 @@ internal sealed partial class MessageBoundaryPipeWriter
     {
         var deadline = _policy.Deadline;
         _synchronousArmedFor = deadline;
-        if (_synchronousDeadline.Arm(deadline))
+        if (_synchronousDeadline.Arm(deadline, _response))
         {
             _sweeper.Register(_synchronousDeadline, deadline);
         }

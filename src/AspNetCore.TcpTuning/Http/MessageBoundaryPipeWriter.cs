@@ -31,7 +31,7 @@ internal sealed partial class MessageBoundaryPipeWriter : PipeWriter, IDisposabl
     private readonly TcpTuningMetrics? _metrics;
     private readonly HoldPolicy _policy = new();
     private readonly HoldBuffer _buffer = new();
-    private readonly SynchronousDeadline _synchronousDeadline = new();
+    private readonly SynchronousDeadline _synchronousDeadline;
     private HttpContext _context = null!;
     private IHttpResponseBodyFeature _inner = null!;
     private ResponseFlushPolicy _settings = null!;
@@ -54,6 +54,12 @@ internal sealed partial class MessageBoundaryPipeWriter : PipeWriter, IDisposabl
     private bool _registered;
     private bool _watched;
     private int _synchronousThreadId;
+    // Lock-free calls in progress on the synchronous phase's thread (only that thread writes it); this writer's responses
+    // so far (counted on the handler's thread); the response whose synchronous phase the timer took over (0: none).
+    // See Sync() and TakeOverSynchronousPhase().
+    private int _synchronousDepth;
+    private long _response;
+    private long _takenOverFor;
     private long _synchronousArmedFor;
     private bool _poolResolved;
     private ResponseFlushMode? _modeOverride;
@@ -65,6 +71,7 @@ internal sealed partial class MessageBoundaryPipeWriter : PipeWriter, IDisposabl
         _timeProvider = timeProvider;
         _sweeper = sweeper;
         _metrics = metrics;
+        _synchronousDeadline = new SynchronousDeadline(TakeOverSynchronousPhase);
     }
 
     /// <summary>
@@ -107,6 +114,7 @@ internal sealed partial class MessageBoundaryPipeWriter : PipeWriter, IDisposabl
         _pendingAbort = null;
         _background = null;
         _watched = false;
+        Volatile.Write(ref _response, _response + 1);
         _originalLifetime = null;
         _buffer.Clear();
         if (!_poolResolved)
@@ -589,19 +597,46 @@ internal sealed partial class MessageBoundaryPipeWriter : PipeWriter, IDisposabl
             ? ValueTask.FromCanceled<FlushResult>(cancellationToken)
             : new ValueTask<FlushResult>(new FlushResult(isCanceled: false, isCompleted: false));
 
-    // The lock, except in the synchronous phase on its own thread (any other thread's id differs from the one stored).
-    private SyncScope Sync() => new(Environment.CurrentManagedThreadId == _synchronousThreadId ? null : _sync);
+    // The lock, except in the synchronous phase on its own thread (any other thread's id differs from the one stored)
+    // until the timer takes the writer over: the call counts itself in first, then looks (TakeOverSynchronousPhase).
+    private SyncScope Sync()
+    {
+        if (Environment.CurrentManagedThreadId == _synchronousThreadId)
+        {
+            Volatile.Write(ref _synchronousDepth, _synchronousDepth + 1);
+            if (Volatile.Read(ref _takenOverFor) != _response)
+            {
+                return new SyncScope(null, this);
+            }
+
+            Volatile.Write(ref _synchronousDepth, _synchronousDepth - 1);
+        }
+
+        return new SyncScope(_sync, null);
+    }
 
     private readonly ref struct SyncScope
     {
         private readonly Lock? _lock;
+        private readonly MessageBoundaryPipeWriter? _synchronous;
 
-        public SyncScope(Lock? syncLock)
+        public SyncScope(Lock? syncLock, MessageBoundaryPipeWriter? synchronous)
         {
             _lock = syncLock;
+            _synchronous = synchronous;
             syncLock?.Enter();
         }
 
-        public void Dispose() => _lock?.Exit();
+        public void Dispose()
+        {
+            if (_synchronous is { } writer)
+            {
+                Volatile.Write(ref writer._synchronousDepth, writer._synchronousDepth - 1);
+            }
+            else
+            {
+                _lock?.Exit();
+            }
+        }
     }
 }

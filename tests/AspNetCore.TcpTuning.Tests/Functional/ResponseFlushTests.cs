@@ -289,6 +289,31 @@ public sealed class ResponseFlushTests
     }
 
     [Theory]
+    [InlineData(PerWriteHost)] // the control: Kestrel sends the line at its write
+    [InlineData(BoundaryHost)]
+    public async Task SynchronousHandlerBlockingAfterAWrite_TheWriteLeavesWithinMaxFlushDelay(string host)
+    {
+        var settings = new Dictionary<string, string?>(s_settings) { ["TcpTuning:Endpoints:Boundary:MaxFlushDelay"] = "00:00:00.005" };
+        await using var server = await StartAsync(settings);
+        using var client = TuningTestServer.CreateClient();
+        var steps = server.App.Services.GetRequiredService<HandlerSteps>();
+
+        try
+        {
+            // The handler blocks until the client has its line and never writes again: the timer must take the held
+            // line from the blocked handler (5 ms), not leave it to the handler's return. Wide margin.
+            using var read = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            using var response = await client.GetAsync(new Uri(server.AddressOn(host), "/write-then-block"), HttpCompletionOption.ResponseHeadersRead, read.Token);
+            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(read.Token));
+            Assert.Equal("working", await reader.ReadLineAsync(read.Token));
+        }
+        finally
+        {
+            steps.Next.Writer.TryWrite(0);
+        }
+    }
+
+    [Theory]
     [InlineData("/complete-then-wait?writer=stream")]
     [InlineData("/complete-then-wait?writer=pipe")]
     public async Task ContentLengthBodyComplete_LeavesBeforeHandlerReturns(string path)
@@ -464,6 +489,13 @@ public sealed class ResponseFlushTests
             context.Response.WriteAsync("working\n").GetAwaiter().GetResult();
             Thread.Sleep(50);
             context.Response.WriteAsync("still working\n").GetAwaiter().GetResult();
+            steps.Next.Reader.ReadAsync().AsTask().Wait(TimeSpan.FromSeconds(10));
+            return Task.CompletedTask;
+        });
+        // Writes once, then blocks its thread until the client has the line (a synchronous call, CPU work).
+        app.MapGet("/write-then-block", (HttpContext context, HandlerSteps steps) =>
+        {
+            context.Response.WriteAsync("working\n").GetAwaiter().GetResult();
             steps.Next.Reader.ReadAsync().AsTask().Wait(TimeSpan.FromSeconds(10));
             return Task.CompletedTask;
         });

@@ -145,23 +145,101 @@ public sealed class MessageBoundaryPipeWriterTests
     }
 
     [Theory]
-    // ms the handler blocks between two writes (the delay is 5 ms, worked to 3), writes that reached the server
-    [InlineData(10, 1)] // past the deadline: the timer raised the flag, the second write flushes both
-    [InlineData(1, 0)] // before it: both stay held
-    public async Task SynchronousHandler_SecondWrite_FlushesOnlyOnceTheDeadlinePassed(int blockedMs, int serverWrites)
+    // ms the handler blocks its thread after a write (the delay is 5 ms, worked to 3), bytes that reached the server
+    [InlineData(10, 100)] // past the deadline: the timer takes the writer over and sends them, the handler still blocked
+    [InlineData(1, 0)] // before it: held
+    public async Task SynchronousHandler_BlockedAfterAWrite_TheTimerSendsItOnceTheDeadlinePassed(int blockedMs, int serverBytes)
     {
         using var sweeper = new HeldResponseSweeper(_clock);
         var (writer, server) = Start(sweeper);
         writer.BeginSynchronousPhase();
         await writer.WriteAsync(new byte[100]);
 
-        _clock.Advance(TimeSpan.FromMilliseconds(blockedMs));
-        Assert.Equal(0, server.Writes);
-        await writer.WriteAsync(new byte[100]);
+        // The timer's sweeps run on this thread, between the handler's calls, as if it were blocked.
+        for (var ms = 0; ms < blockedMs; ms++)
+        {
+            _clock.Advance(TimeSpan.FromMilliseconds(1));
+        }
 
-        Assert.Equal(serverWrites, server.Writes);
-        Assert.Equal(100 * serverWrites * 2, server.Bytes);
+        Assert.Equal(serverBytes, server.Bytes);
+        Assert.Equal(serverBytes > 0 ? 1 : 0, server.Writes);
         writer.EndSynchronousPhase();
+    }
+
+    [Fact]
+    public async Task SynchronousHandler_TakenOver_LaterWritesAreHeldAndTimedAsForAnAsynchronousHandler()
+    {
+        using var sweeper = new HeldResponseSweeper(_clock);
+        var (writer, server) = Start(sweeper);
+        writer.BeginSynchronousPhase();
+        await writer.WriteAsync(new byte[100]);
+        for (var ms = 0; ms < 10; ms++)
+        {
+            _clock.Advance(TimeSpan.FromMilliseconds(1));
+        }
+
+        Assert.Equal(1, server.Writes);
+        await writer.WriteAsync(new byte[100]);
+        await writer.WriteAsync(new byte[100]);
+        Assert.Equal(1, server.Writes);
+        for (var ms = 0; ms < 10; ms++)
+        {
+            _clock.Advance(TimeSpan.FromMilliseconds(1));
+        }
+
+        Assert.Equal(2, server.Writes);
+        Assert.Equal(300, server.Bytes);
+        await writer.EndMessageAsync(markEnd: true);
+        writer.EndSynchronousPhase();
+        Assert.Equal(300, server.Bytes);
+    }
+
+    [Fact]
+    public void SynchronousDeadline_WhileTheOwnerCannotTakeOver_AsksAgainUntilItCan()
+    {
+        var answers = new Queue<long>([7, 8, 0]);
+        var asked = new List<(long Now, long Token)>();
+        var deadline = new SynchronousDeadline((now, token) =>
+        {
+            asked.Add((now, token));
+            return answers.Dequeue();
+        });
+
+        Assert.True(deadline.Arm(5, token: 42));
+        Assert.Equal(5, deadline.OnSweep(4));
+        Assert.Equal(7, deadline.OnSweep(5));
+        Assert.True(deadline.Passed);
+        Assert.Equal(8, deadline.OnSweep(7));
+        Assert.Equal(0, deadline.OnSweep(8));
+
+        Assert.Equal([(5, 42), (7, 42), (8, 42)], asked);
+        Assert.True(deadline.Arm(20, token: 43));
+    }
+
+    [Fact]
+    public void SynchronousDeadline_ArmedAnewOrDisarmedWhileAsking_FollowsTheHandler()
+    {
+        SynchronousDeadline deadline = null!;
+        var disarm = false;
+        deadline = new SynchronousDeadline((now, token) =>
+        {
+            if (disarm)
+            {
+                deadline.Disarm();
+            }
+            else
+            {
+                Assert.False(deadline.Arm(30, token + 1));
+            }
+
+            return now + 1;
+        });
+
+        deadline.Arm(5, token: 1);
+        Assert.Equal(30, deadline.OnSweep(5)); // the handler wrote again: its new deadline is watched
+        disarm = true;
+        Assert.Equal(0, deadline.OnSweep(30)); // the phase ended: nothing to ask again
+        Assert.True(deadline.Arm(40));
     }
 
     [Fact]
