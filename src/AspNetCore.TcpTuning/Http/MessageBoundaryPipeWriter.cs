@@ -205,9 +205,21 @@ internal sealed partial class MessageBoundaryPipeWriter : PipeWriter, IDisposabl
                 return;
             }
 
+            if (ExceedsBody(bytes) && !HasTransferEncoding())
+            {
+                // Kestrel throws for bytes past the declared length at the Advance that carries them, checking the
+                // length before it touches its buffer: given the bytes it has not seen (these and the held ones) as one
+                // count, it throws the same exception for the same total and disables keep-alive, its buffer untouched.
+                // The held bytes stay held; the handler's failure hands them over as for any other exception. (Committing
+                // and flushing them here, then taking Kestrel's memory for these, hung HTTP/2 streams: a write into
+                // Kestrel's buffer during that flush was never scheduled for sending.)
+                _inner.Writer.Advance((int)Math.Min(int.MaxValue, bytes + _buffer.Length));
+                return;
+            }
+
             if (ExceedsBody(bytes))
             {
-                // Kestrel throws for bytes past the declared length at the Advance that carries them: let it.
+                // A Transfer-Encoding set by the app: Kestrel does not hold the body to the Content-Length.
                 var span = _buffer.Unadvanced(bytes);
                 InBackground(CommitAllThenFlush(FlushReason.Error));
                 _memoryFromBuffer = false;
@@ -581,6 +593,9 @@ internal sealed partial class MessageBoundaryPipeWriter : PipeWriter, IDisposabl
 
     // Whether the response declares a Content-Length its body has not reached yet.
     private bool AwaitsDeclaredBody(IHttpResponseFeature response) => DeclaredLength(response) > _bodyBytes;
+
+    // Kestrel checks a Content-Length only without a Transfer-Encoding.
+    private bool HasTransferEncoding() => ResponseFeature.Headers.TransferEncoding.Count > 0;
 
     // Whether another `additional` bytes go past the declared Content-Length.
     private bool ExceedsBody(long additional) => _declaredLength >= 0 && _bodyBytes + additional > _declaredLength;

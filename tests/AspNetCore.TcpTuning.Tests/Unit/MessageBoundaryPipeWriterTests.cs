@@ -243,6 +243,32 @@ public sealed class MessageBoundaryPipeWriterTests
     }
 
     [Fact]
+    public async Task AdvancePastTheDeclaredLength_TheServerThrowsForTheSameTotal_ItsMemoryUntouched()
+    {
+        // Kestrel checks the length before it touches its buffer. Committing the held bytes, flushing them and taking
+        // Kestrel's memory for the rest while that flush was in flight hung HTTP/2 streams (the reliability suite's seed
+        // 8996, a quarter of its runs): nothing of the server's may be touched here, and no flush started.
+        using var sweeper = new HeldResponseSweeper(_clock);
+        var (writer, server) = await StartWithDeclaredLengthAsync(sweeper, 300);
+        await writer.WriteAsync(new byte[100]);
+        server.BlockFlushes = true;
+
+        writer.GetSpan(250);
+        var error = Assert.Throws<InvalidOperationException>(() => writer.Advance(250));
+
+        Assert.Equal("Response Content-Length mismatch: too many bytes written (350 of 300).", error.Message);
+        Assert.Equal(0, server.Spans);
+        Assert.Equal(0, server.Flushes);
+        Assert.Equal(0, server.Bytes);
+
+        // The handler's failure hands the held write over, as for any other exception.
+        server.BlockFlushes = false;
+        await writer.FailAsync();
+        Assert.Equal(100, server.Bytes);
+        Assert.Equal(0, server.SpansWhileFlushPending);
+    }
+
+    [Fact]
     public async Task HeldChunkedResponse_IsCopiedToTheServerInSpansItsPoolServes()
     {
         // Kestrel adds a chunk's framing (up to 12 bytes) to a size hint and its pipe allocates a fresh array for a hint
@@ -377,6 +403,7 @@ public sealed class MessageBoundaryPipeWriterTests
 
         public override ValueTask<FlushResult> WriteAsync(ReadOnlyMemory<byte> source, CancellationToken cancellationToken = default)
         {
+            VerifyLength(source.Length);
             Writes++;
             Bytes += source.Length;
             return FlushAsync(cancellationToken);
@@ -415,6 +442,7 @@ public sealed class MessageBoundaryPipeWriterTests
 
         public override void Advance(int bytes)
         {
+            VerifyLength(bytes);
             Bytes += bytes;
             if (_pending is { Task.IsCompleted: false })
             {
@@ -431,6 +459,15 @@ public sealed class MessageBoundaryPipeWriterTests
                 SpansWhileFlushPending++;
             }
             return new byte[Math.Max(sizeHint, 4096)];
+        }
+
+        // As Kestrel does, before it touches its buffer: no bytes past a Content-Length (unless a Transfer-Encoding is set).
+        private void VerifyLength(long count)
+        {
+            if (response.Headers.ContentLength is { } length && response.Headers.TransferEncoding.Count == 0 && Bytes + count > length)
+            {
+                throw new InvalidOperationException($"Response Content-Length mismatch: too many bytes written ({Bytes + count} of {length}).");
+            }
         }
 
         // Kestrel's HTTP/1.1 response with no declared length.
