@@ -178,17 +178,27 @@ internal sealed partial class MessageBoundaryPipeWriter
     /// On the timer's thread, once held bytes are overdue while the handler still runs synchronously: a handler that
     /// blocks its thread (CPU work, a synchronous call) would hold them until it writes again or returns, where bare
     /// Kestrel sent them at their write. If the handler is not inside one of the writer's calls, the timer takes the
-    /// writer over: the handler's calls take the lock from here on, and the timer watches the held bytes as it does
-    /// for a handler gone asynchronous. Returns when to try again (the handler was inside a call), or 0.
+    /// response over (the handler's calls take the lock from here on) and sends what is overdue. Returns when to ask
+    /// again (the handler was inside a call, or what is held now is not yet due), or 0.
     /// </summary>
+    /// <remarks>
+    /// The writer is not handed to the main timer (<see cref="HeldResponseSweeper.Register(MessageBoundaryPipeWriter, long)"/>):
+    /// a writer registered there skips the synchronous phase of the connection's next responses until a sweep finds it
+    /// holding nothing, which a busy connection may never give it (a chatty benchmark lost that phase for good after
+    /// one such deadline, and held writes cost three times as much).
+    /// </remarks>
     private long TakeOverSynchronousPhase(long now, long response)
     {
-        // The claim names its response: a handler already on the connection's next one does not honour it.
-        Volatile.Write(ref _takenOverFor, response);
-        // An asymmetric handshake with Sync(), which counts itself in and then reads _takenOver with no fence of its
-        // own: after this process-wide barrier either its count is visible here, or its next read sees _takenOver.
-        // The cost falls on this rare path (a deadline passed in a synchronous phase), not on every write.
-        Interlocked.MemoryBarrierProcessWide();
+        if (Volatile.Read(ref _takenOverFor) != response)
+        {
+            // The claim names its response: a handler already on the connection's next one does not honour it.
+            Volatile.Write(ref _takenOverFor, response);
+            // An asymmetric handshake with Sync(), which counts itself in and then reads the claim with no fence of its
+            // own: after this process-wide barrier either its count is visible here, or its next read sees the claim.
+            // The cost falls on this rare path (a deadline passed in a synchronous phase), not on every write.
+            Interlocked.MemoryBarrierProcessWide();
+        }
+
         if (Volatile.Read(ref _synchronousDepth) != 0)
         {
             // Inside a call: it ends soon, and its next one takes the lock.
@@ -199,14 +209,29 @@ internal sealed partial class MessageBoundaryPipeWriter
         {
             // A phase that has ended has nothing to take (the middleware watches what it holds), nor has a later
             // response's. The phase's thread is read before the response: it is written after it.
-            if (Volatile.Read(ref _synchronousThreadId) != 0 && Volatile.Read(ref _response) == response && !_watched)
+            if (Volatile.Read(ref _synchronousThreadId) == 0 || Volatile.Read(ref _response) != response
+                || _watched || _ended || !Holding || Aborting || _policy.Held == 0)
             {
-                _watched = true;
-                _policy.CheckDelayAtWrites = false;
-                if (_policy.Held > 0)
-                {
-                    RegisterUnderLock();
-                }
+                return 0;
+            }
+
+            if (_policy.OnDeadline(now) == FlushReason.None)
+            {
+                return _policy.Deadline;
+            }
+
+            if (InFlight(out _))
+            {
+                return now + DeadlineSweeper<MessageBoundaryPipeWriter>.ToTimestampTicks(_timeProvider, HeldResponseSweeper.Resolution);
+            }
+
+            try
+            {
+                InBackground(FlushEnded(FlushReason.Delay, CancellationToken.None));
+            }
+            catch (InvalidOperationException)
+            {
+                // The response ended under us; Kestrel sends what it has.
             }
         }
 

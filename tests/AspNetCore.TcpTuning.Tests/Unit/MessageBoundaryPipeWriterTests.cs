@@ -167,7 +167,7 @@ public sealed class MessageBoundaryPipeWriterTests
     }
 
     [Fact]
-    public async Task SynchronousHandler_TakenOver_LaterWritesAreHeldAndTimedAsForAnAsynchronousHandler()
+    public async Task SynchronousHandler_TakenOver_LaterWritesAreHeldUntilTheirOwnDeadline()
     {
         using var sweeper = new HeldResponseSweeper(_clock);
         var (writer, server) = Start(sweeper);
@@ -192,6 +192,43 @@ public sealed class MessageBoundaryPipeWriterTests
         await writer.EndMessageAsync(markEnd: true);
         writer.EndSynchronousPhase();
         Assert.Equal(300, server.Bytes);
+    }
+
+    [Fact]
+    public async Task SynchronousHandler_TakenOver_TheConnectionsNextResponseKeepsItsSynchronousPhase()
+    {
+        // A takeover is the response's, not the connection's: the next response writes lock-free and reads the clock
+        // once per hold, not per write (handed to the main timer, a busy connection lost that for good).
+        var clock = new CountingClock(_clock);
+        using var sweeper = new HeldResponseSweeper(clock);
+        var (writer, server) = Start(sweeper, clock);
+        writer.BeginSynchronousPhase();
+        await writer.WriteAsync(new byte[100]);
+
+        // Past the deadline (5 ms, worked to 3) the timer sends the write; the handler writes again, and a millisecond
+        // later the response ends and the connection's next one begins (a busy connection: bytes held at every sweep).
+        _clock.Advance(TimeSpan.FromMilliseconds(4));
+        Assert.Equal(100, server.Bytes);
+        await writer.WriteAsync(new byte[100]);
+        _clock.Advance(TimeSpan.FromMilliseconds(1));
+        await writer.EndMessageAsync(markEnd: true);
+        writer.EndSynchronousPhase();
+        writer.EndWithoutFlush();
+        Assert.Equal(200, server.Bytes);
+
+        var next = Restart(writer);
+        writer.BeginSynchronousPhase();
+        var before = clock.Reads;
+        for (var i = 0; i < 64; i++)
+        {
+            await writer.WriteAsync(new byte[100]);
+        }
+
+        Assert.InRange(clock.Reads - before, 1, 2);
+        await writer.EndMessageAsync(markEnd: true);
+        writer.EndSynchronousPhase();
+        Assert.Equal(1, next.Writes);
+        Assert.Equal(6400, next.Bytes);
     }
 
     [Fact]
@@ -334,15 +371,21 @@ public sealed class MessageBoundaryPipeWriterTests
 
     private (MessageBoundaryPipeWriter Writer, RecordingBody Server) Start(HeldResponseSweeper sweeper, TimeProvider? clock = null)
     {
+        var writer = new MessageBoundaryPipeWriter(clock ?? _clock, sweeper);
+        return (writer, Restart(writer));
+    }
+
+    // The connection's next response, on the same writer.
+    private static RecordingBody Restart(MessageBoundaryPipeWriter writer)
+    {
         var context = new DefaultHttpContext();
         context.Request.Protocol = "HTTP/1.1";
         var response = new StartableResponseFeature();
         context.Features.Set<IHttpResponseFeature>(response);
         var server = new RecordingBody(response);
         context.Features.Set<IHttpResponseBodyFeature>(server);
-        var writer = new MessageBoundaryPipeWriter(clock ?? _clock, sweeper);
         writer.Initialize(context, server, s_policy, routesOverride: false, cork: null);
-        return (writer, server);
+        return server;
     }
 
     /// <summary>The fake clock, counting how often it is read.</summary>
