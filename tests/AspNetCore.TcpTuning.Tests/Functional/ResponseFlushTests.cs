@@ -265,30 +265,6 @@ public sealed class ResponseFlushTests
         Assert.Equal("working", line);
     }
 
-    [Fact]
-    public async Task SynchronousHandlerBlockingBetweenWrites_NextWriteSendsWhatOutlivedMaxFlushDelay()
-    {
-        var settings = new Dictionary<string, string?>(s_settings) { ["TcpTuning:Endpoints:Boundary:MaxFlushDelay"] = "00:00:00.005" };
-        await using var server = await StartAsync(settings);
-        using var client = TuningTestServer.CreateClient();
-        var steps = server.App.Services.GetRequiredService<HandlerSteps>();
-
-        try
-        {
-            // The handler never goes asynchronous, so no timer watches it: its second write, 50 ms after the first, must
-            // see the first line overdue and flush both; then it blocks until the client has them. Wide margin.
-            using var read = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-            using var response = await client.GetAsync(new Uri(server.AddressOn(BoundaryHost), "/progress-blocking"), HttpCompletionOption.ResponseHeadersRead, read.Token);
-            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(read.Token));
-            Assert.Equal("working", await reader.ReadLineAsync(read.Token));
-            Assert.Equal("still working", await reader.ReadLineAsync(read.Token));
-        }
-        finally
-        {
-            steps.Next.Writer.TryWrite(0);
-        }
-    }
-
     [Theory]
     [InlineData(SecurePerWriteHost)] // the control: bare Kestrel's writer
     [InlineData(SecureBoundaryHost)]
@@ -317,9 +293,10 @@ public sealed class ResponseFlushTests
     }
 
     [Theory]
-    [InlineData(PerWriteHost)] // the control: Kestrel sends the line at its write
-    [InlineData(BoundaryHost)]
-    public async Task SynchronousHandlerBlockingAfterAWrite_TheWriteLeavesWithinMaxFlushDelay(string host)
+    [InlineData(PerWriteHost, "/write-then-block")] // the control: Kestrel sends the line at its write
+    [InlineData(BoundaryHost, "/write-then-block")]
+    [InlineData(BoundaryHost, "/progress-blocking")]
+    public async Task SynchronousHandlerBlockingAfterAWrite_TheWriteLeavesWithinMaxFlushDelay(string host, string path)
     {
         var settings = new Dictionary<string, string?>(s_settings) { ["TcpTuning:Endpoints:Boundary:MaxFlushDelay"] = "00:00:00.005" };
         await using var server = await StartAsync(settings);
@@ -328,12 +305,17 @@ public sealed class ResponseFlushTests
 
         try
         {
-            // The handler blocks until the client has its line and never writes again: the timer must take the held
-            // line from the blocked handler (5 ms), not leave it to the handler's return. Wide margin.
+            // The handler blocks its thread after a write and never goes asynchronous: the timer must take the held line
+            // from it (5 ms), not leave it to its next write or its return. /write-then-block then waits until the
+            // client has the line; /progress-blocking writes a second one 50 ms later, then waits. Wide margin.
             using var read = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-            using var response = await client.GetAsync(new Uri(server.AddressOn(host), "/write-then-block"), HttpCompletionOption.ResponseHeadersRead, read.Token);
+            using var response = await client.GetAsync(new Uri(server.AddressOn(host), path), HttpCompletionOption.ResponseHeadersRead, read.Token);
             using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(read.Token));
             Assert.Equal("working", await reader.ReadLineAsync(read.Token));
+            if (path == "/progress-blocking")
+            {
+                Assert.Equal("still working", await reader.ReadLineAsync(read.Token));
+            }
         }
         finally
         {

@@ -156,10 +156,7 @@ public sealed class MessageBoundaryPipeWriterTests
         await writer.WriteAsync(new byte[100]);
 
         // The timer's sweeps run on this thread, between the handler's calls, as if it were blocked.
-        for (var ms = 0; ms < blockedMs; ms++)
-        {
-            _clock.Advance(TimeSpan.FromMilliseconds(1));
-        }
+        AdvanceByMilliseconds(blockedMs);
 
         Assert.Equal(serverBytes, server.Bytes);
         Assert.Equal(serverBytes > 0 ? 1 : 0, server.Writes);
@@ -173,19 +170,13 @@ public sealed class MessageBoundaryPipeWriterTests
         var (writer, server) = Start(sweeper);
         writer.BeginSynchronousPhase();
         await writer.WriteAsync(new byte[100]);
-        for (var ms = 0; ms < 10; ms++)
-        {
-            _clock.Advance(TimeSpan.FromMilliseconds(1));
-        }
+        AdvanceByMilliseconds(10);
 
         Assert.Equal(1, server.Writes);
         await writer.WriteAsync(new byte[100]);
         await writer.WriteAsync(new byte[100]);
         Assert.Equal(1, server.Writes);
-        for (var ms = 0; ms < 10; ms++)
-        {
-            _clock.Advance(TimeSpan.FromMilliseconds(1));
-        }
+        AdvanceByMilliseconds(10);
 
         Assert.Equal(2, server.Writes);
         Assert.Equal(300, server.Bytes);
@@ -367,6 +358,15 @@ public sealed class MessageBoundaryPipeWriterTests
         server.Response.Headers.ContentLength = contentLength;
         await server.StartAsync();
         return (writer, server);
+    }
+
+    // A millisecond at a time, so that each of the timer's deadlines fires at its own time.
+    private void AdvanceByMilliseconds(int milliseconds)
+    {
+        for (var ms = 0; ms < milliseconds; ms++)
+        {
+            _clock.Advance(TimeSpan.FromMilliseconds(1));
+        }
     }
 
     private (MessageBoundaryPipeWriter Writer, RecordingBody Server) Start(HeldResponseSweeper sweeper, TimeProvider? clock = null)
