@@ -202,41 +202,25 @@ internal sealed partial class MessageBoundaryPipeWriter
         if (Volatile.Read(ref _synchronousDepth) != 0)
         {
             // Inside a call: it ends soon, and its next one takes the lock.
-            return now + DeadlineSweeper<MessageBoundaryPipeWriter>.ToTimestampTicks(_timeProvider, HeldResponseSweeper.Resolution);
+            return AfterResolution(now);
         }
 
         lock (_sync)
         {
             // A phase that has ended has nothing to take (the middleware watches what it holds), nor has a later
             // response's. The phase's thread is read before the response: it is written after it.
-            if (Volatile.Read(ref _synchronousThreadId) == 0 || Volatile.Read(ref _response) != response
-                || _watched || _ended || !Holding || Aborting || _policy.Held == 0)
+            if (Volatile.Read(ref _synchronousThreadId) == 0 || Volatile.Read(ref _response) != response || _watched)
             {
                 return 0;
             }
 
-            if (_policy.OnDeadline(now) == FlushReason.None)
-            {
-                return _policy.Deadline;
-            }
-
-            if (InFlight(out _))
-            {
-                return now + DeadlineSweeper<MessageBoundaryPipeWriter>.ToTimestampTicks(_timeProvider, HeldResponseSweeper.Resolution);
-            }
-
-            try
-            {
-                InBackground(FlushEnded(FlushReason.Delay, CancellationToken.None));
-            }
-            catch (InvalidOperationException)
-            {
-                // The response ended under us; Kestrel sends what it has.
-            }
+            // Nothing registers the writer when a flush of ours in flight completes here (it is not watched): ask again.
+            var next = FlushOverdue(now, out var inFlight);
+            return inFlight ? AfterResolution(now) : next;
         }
-
-        return 0;
     }
+
+    private long AfterResolution(long now) => now + DeadlineSweeper<MessageBoundaryPipeWriter>.ToTimestampTicks(_timeProvider, HeldResponseSweeper.Resolution);
 
     // In the synchronous phase, on its thread: the timer raises the flag once what is held now is overdue.
     private void ArmSynchronousDeadline()
@@ -303,32 +287,45 @@ internal sealed partial class MessageBoundaryPipeWriter
     {
         lock (_sync)
         {
-            if (_ended || !Holding || Aborting || _policy.Held == 0)
+            // Let go when nothing is due later; a flush of ours in flight registers the writer again when it completes.
+            var next = FlushOverdue(now, out _);
+            if (next == 0)
             {
                 _registered = false;
-                return 0;
             }
 
-            if (_policy.OnDeadline(now) == FlushReason.None)
-            {
-                return _policy.Deadline;
-            }
+            return next;
+        }
+    }
 
-            _registered = false;
-            if (InFlight(out _))
-            {
-                // Its completion registers the writer again.
-                return 0;
-            }
+    // Under _sync, on the timer's thread: sends what is held once its oldest byte has waited the full delay at now.
+    // Returns the deadline still ahead, or 0: nothing held, sent now, or not sent because a flush of ours is in flight.
+    private long FlushOverdue(long now, out bool inFlight)
+    {
+        inFlight = false;
+        if (_ended || !Holding || Aborting || _policy.Held == 0)
+        {
+            return 0;
+        }
 
-            try
-            {
-                InBackground(FlushEnded(FlushReason.Delay, CancellationToken.None));
-            }
-            catch (InvalidOperationException)
-            {
-                // The response ended under us; Kestrel sends what it has.
-            }
+        if (_policy.OnDeadline(now) == FlushReason.None)
+        {
+            return _policy.Deadline;
+        }
+
+        if (InFlight(out _))
+        {
+            inFlight = true;
+            return 0;
+        }
+
+        try
+        {
+            InBackground(FlushEnded(FlushReason.Delay, CancellationToken.None));
+        }
+        catch (InvalidOperationException)
+        {
+            // The response ended under us; Kestrel sends what it has.
         }
 
         return 0;

@@ -205,20 +205,20 @@ internal sealed partial class MessageBoundaryPipeWriter : PipeWriter, IDisposabl
                 return;
             }
 
-            if (ExceedsBody(bytes) && !HasTransferEncoding())
-            {
-                // Kestrel throws for bytes past the declared length at the Advance that carries them, checking the
-                // length before it touches its buffer: given the bytes it has not seen (these and the held ones) as one
-                // count, it throws the same exception for the same total and disables keep-alive, its buffer untouched.
-                // The held bytes stay held; the handler's failure hands them over as for any other exception. (Committing
-                // and flushing them here, then taking Kestrel's memory for these, hung HTTP/2 streams: a write into
-                // Kestrel's buffer during that flush was never scheduled for sending.)
-                _inner.Writer.Advance((int)Math.Min(int.MaxValue, bytes + _buffer.Length));
-                return;
-            }
-
             if (ExceedsBody(bytes))
             {
+                if (!HasTransferEncoding())
+                {
+                    // Kestrel throws for bytes past the declared length at the Advance that carries them, checking the
+                    // length before it touches its buffer: given the bytes it has not seen (these and the held ones) as
+                    // one count, it throws the same exception for the same total and disables keep-alive, its buffer
+                    // untouched. The held bytes stay held; the handler's failure hands them over as for any other
+                    // exception. (Committing and flushing them here, then taking Kestrel's memory for these, hung
+                    // HTTP/2 streams: a write into Kestrel's buffer during that flush was never scheduled for sending.)
+                    _inner.Writer.Advance((int)Math.Min(int.MaxValue, bytes + _buffer.Length));
+                    return;
+                }
+
                 // A Transfer-Encoding set by the app: Kestrel does not hold the body to the Content-Length.
                 var span = _buffer.Unadvanced(bytes);
                 InBackground(CommitAllThenFlush(FlushReason.Error));

@@ -85,10 +85,7 @@ public sealed class MessageBoundaryPipeWriterTests
         using var sweeper = new HeldResponseSweeper(_clock);
         var (writer, server) = Start(sweeper);
 
-        for (var i = 0; i < 64; i++)
-        {
-            await writer.WriteAsync(new byte[100]);
-        }
+        await WriteHeldAsync(writer, 64);
 
         await writer.EndMessageAsync(markEnd: true);
 
@@ -133,10 +130,7 @@ public sealed class MessageBoundaryPipeWriterTests
         writer.BeginSynchronousPhase();
         var before = clock.Reads;
 
-        for (var i = 0; i < 64; i++)
-        {
-            await writer.WriteAsync(new byte[100]);
-        }
+        await WriteHeldAsync(writer, 64);
 
         Assert.InRange(clock.Reads - before, 1, 2);
         await writer.EndMessageAsync(markEnd: true);
@@ -210,64 +204,13 @@ public sealed class MessageBoundaryPipeWriterTests
         var next = Restart(writer);
         writer.BeginSynchronousPhase();
         var before = clock.Reads;
-        for (var i = 0; i < 64; i++)
-        {
-            await writer.WriteAsync(new byte[100]);
-        }
+        await WriteHeldAsync(writer, 64);
 
         Assert.InRange(clock.Reads - before, 1, 2);
         await writer.EndMessageAsync(markEnd: true);
         writer.EndSynchronousPhase();
         Assert.Equal(1, next.Writes);
         Assert.Equal(6400, next.Bytes);
-    }
-
-    [Fact]
-    public void SynchronousDeadline_WhileTheOwnerCannotTakeOver_AsksAgainUntilItCan()
-    {
-        var answers = new Queue<long>([7, 8, 0]);
-        var asked = new List<(long Now, long Token)>();
-        var deadline = new SynchronousDeadline((now, token) =>
-        {
-            asked.Add((now, token));
-            return answers.Dequeue();
-        });
-
-        Assert.True(deadline.Arm(5, token: 42));
-        Assert.Equal(5, deadline.OnSweep(4));
-        Assert.Equal(7, deadline.OnSweep(5));
-        Assert.True(deadline.Passed);
-        Assert.Equal(8, deadline.OnSweep(7));
-        Assert.Equal(0, deadline.OnSweep(8));
-
-        Assert.Equal([(5, 42), (7, 42), (8, 42)], asked);
-        Assert.True(deadline.Arm(20, token: 43));
-    }
-
-    [Fact]
-    public void SynchronousDeadline_ArmedAnewOrDisarmedWhileAsking_FollowsTheHandler()
-    {
-        SynchronousDeadline deadline = null!;
-        var disarm = false;
-        deadline = new SynchronousDeadline((now, token) =>
-        {
-            if (disarm)
-            {
-                deadline.Disarm();
-            }
-            else
-            {
-                Assert.False(deadline.Arm(30, token + 1));
-            }
-
-            return now + 1;
-        });
-
-        deadline.Arm(5, token: 1);
-        Assert.Equal(30, deadline.OnSweep(5)); // the handler wrote again: its new deadline is watched
-        disarm = true;
-        Assert.Equal(0, deadline.OnSweep(30)); // the phase ended: nothing to ask again
-        Assert.True(deadline.Arm(40));
     }
 
     [Fact]
@@ -304,10 +247,7 @@ public sealed class MessageBoundaryPipeWriterTests
         using var sweeper = new HeldResponseSweeper(_clock);
         var (writer, server) = Start(sweeper);
         writer.WatchHeldBytes();
-        for (var i = 0; i < 64; i++)
-        {
-            await writer.WriteAsync(new byte[100]);
-        }
+        await WriteHeldAsync(writer, 64);
 
         server.SetChunked();
         await writer.EndMessageAsync(markEnd: true);
@@ -358,6 +298,15 @@ public sealed class MessageBoundaryPipeWriterTests
         server.Response.Headers.ContentLength = contentLength;
         await server.StartAsync();
         return (writer, server);
+    }
+
+    // Writes of 100 bytes, one after the other, as a chatty handler makes them.
+    private static async Task WriteHeldAsync(MessageBoundaryPipeWriter writer, int writes)
+    {
+        for (var i = 0; i < writes; i++)
+        {
+            await writer.WriteAsync(new byte[100]);
+        }
     }
 
     // A millisecond at a time, so that each of the timer's deadlines fires at its own time.

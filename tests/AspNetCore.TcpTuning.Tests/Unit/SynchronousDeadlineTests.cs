@@ -49,4 +49,52 @@ public sealed class SynchronousDeadlineTests
         Assert.False(flag.Passed);
         Assert.True(flag.Arm(600));
     }
+
+    [Fact]
+    public void WhileTheOwnerCannotTakeOver_AsksAgainUntilItCan()
+    {
+        var answers = new Queue<long>([7, 8, 0]);
+        var asked = new List<(long Now, long Token)>();
+        var deadline = new SynchronousDeadline((now, token) =>
+        {
+            asked.Add((now, token));
+            return answers.Dequeue();
+        });
+
+        Assert.True(deadline.Arm(5, token: 42));
+        Assert.Equal(5, deadline.OnSweep(4));
+        Assert.Equal(7, deadline.OnSweep(5));
+        Assert.True(deadline.Passed);
+        Assert.Equal(8, deadline.OnSweep(7));
+        Assert.Equal(0, deadline.OnSweep(8));
+
+        Assert.Equal([(5, 42), (7, 42), (8, 42)], asked);
+        Assert.True(deadline.Arm(20, token: 43));
+    }
+
+    [Fact]
+    public void ArmedAnewOrDisarmedWhileAsking_FollowsTheHandler()
+    {
+        SynchronousDeadline deadline = null!;
+        var disarm = false;
+        deadline = new SynchronousDeadline((now, token) =>
+        {
+            if (disarm)
+            {
+                deadline.Disarm();
+            }
+            else
+            {
+                Assert.False(deadline.Arm(30, token + 1));
+            }
+
+            return now + 1;
+        });
+
+        deadline.Arm(5, token: 1);
+        Assert.Equal(30, deadline.OnSweep(5)); // the handler wrote again: its new deadline is watched
+        disarm = true;
+        Assert.Equal(0, deadline.OnSweep(30)); // the phase ended: nothing to ask again
+        Assert.True(deadline.Arm(40));
+    }
 }
