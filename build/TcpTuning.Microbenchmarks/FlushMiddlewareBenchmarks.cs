@@ -17,10 +17,12 @@ namespace TcpTuning.Microbenchmarks;
 
 /// <summary>
 /// What the flush middleware and the message-boundary writer add to one HTTP/1.1 request, on a reused
-/// <see cref="DefaultHttpContext"/> whose server body discards what it is given: the handler alone (the baseline) against
-/// the handler behind the middleware, for a plaintext response (13 bytes, Content-Length, one body write), the same
-/// written as <c>Results.Text</c> writes it (text: the response started first, then GetSpan/Advance/FlushAsync) and a
-/// chatty one (64 writes of 100 bytes, chunked).
+/// <see cref="DefaultHttpContext"/> over features laid out as Kestrel's are (<see cref="ServerLikeFeatures"/>, with
+/// <see cref="ServerLikeResponseHeaders"/>) whose server body discards what it is given: the handler alone (the
+/// baseline) against the handler behind the middleware, for a plaintext response (13 bytes, Content-Length, one body
+/// write), the same written as <c>Results.Text</c> writes it (text: the response started first, then
+/// GetSpan/Advance/FlushAsync), a chatty one (64 writes of 100 bytes, chunked) and the chatty one after an await
+/// (chatty-async: the writes take the writer's lock, as a handler's that awaits between its writes do).
 /// </summary>
 [MemoryDiagnoser]
 public class FlushMiddlewareBenchmarks : IDisposable
@@ -28,17 +30,20 @@ public class FlushMiddlewareBenchmarks : IDisposable
     private static readonly byte[] s_hello = "Hello, World!"u8.ToArray();
     private static readonly byte[] s_piece = new byte[100];
 
-    private readonly DefaultHttpContext _context = new();
+    private readonly FeatureCollection _connectionFeatures = new();
+    private readonly DefaultHttpContext _context;
     private readonly DiscardingServerBody _server = new();
     private RequestDelegate _handler = null!;
     private RequestDelegate _tuned = null!;
     private ServiceProvider _services = null!;
     private HeldResponseSweeper _sweeper = null!;
 
+    public FlushMiddlewareBenchmarks() => _context = new DefaultHttpContext(new ServerLikeFeatures(_connectionFeatures));
+
     [Params(ResponseFlushMode.PerWrite, ResponseFlushMode.MessageBoundary)]
     public ResponseFlushMode Mode { get; set; }
 
-    [Params("plaintext", "text", "chatty")]
+    [Params("plaintext", "text", "chatty", "chatty-async")]
     public string Response { get; set; } = "plaintext";
 
     [GlobalSetup]
@@ -48,6 +53,7 @@ public class FlushMiddlewareBenchmarks : IDisposable
         {
             "plaintext" => PlaintextAsync,
             "text" => TextAsync,
+            "chatty-async" => ChattyAfterYieldAsync,
             _ => ChattyAsync,
         };
         _services = new ServiceCollection().BuildServiceProvider();
@@ -60,8 +66,13 @@ public class FlushMiddlewareBenchmarks : IDisposable
         _tuned = new ResponseFlushMiddleware(_handler, state, TimeProvider.System, _sweeper, new RouteFlushOverrides(_services), new TcpTuningMetrics(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>())).Invoke;
 
         var profile = EffectiveTcpProfile.Create(new TcpProfile { ResponseFlush = Mode }, overrides: null, "Api", "TcpTuning:Endpoints:Api", TcpPlatform.Current, transportNoDelay: true);
+        // What Kestrel's request always has.
+        _context.Features.Set<IHttpRequestFeature>(new HttpRequestFeature());
+        _context.Features.Set<IHttpRequestLifetimeFeature>(new HttpRequestLifetimeFeature());
+        _context.Features.Set<IHttpRequestBodyDetectionFeature>(new RequestBodyDetection());
         _context.Request.Protocol = HttpProtocol.Http11;
-        _context.Features.Set<ITcpTuningFeature>(new TcpTuningConnectionFeature(profile, [], [], quickAck: null));
+        // On the connection's collection, as Kestrel's transport has it: the request's falls back to it.
+        _connectionFeatures.Set<ITcpTuningFeature>(new TcpTuningConnectionFeature(profile, [], [], quickAck: null, connectionFeatures: _connectionFeatures));
         _context.Features.Set<IHttpResponseFeature>(_server);
         _context.Features.Set<IHttpResponseBodyFeature>(_server);
 
@@ -116,6 +127,22 @@ public class FlushMiddlewareBenchmarks : IDisposable
         }
     }
 
+    // The same writes after the handler went asynchronous: from then on each write takes the writer's lock and the
+    // delay timer watches the held bytes (what a handler that awaits between writes pays per write).
+    private static async Task ChattyAfterYieldAsync(HttpContext context)
+    {
+        await Task.Yield();
+        for (var i = 0; i < 64; i++)
+        {
+            await context.Response.Body.WriteAsync(s_piece);
+        }
+    }
+
+    private sealed class RequestBodyDetection : IHttpRequestBodyDetectionFeature
+    {
+        public bool CanHaveBody => false;
+    }
+
     private sealed class RequestBodyPipe(PipeReader reader) : IRequestBodyPipeFeature
     {
         public PipeReader Reader { get; } = reader;
@@ -133,7 +160,7 @@ public class FlushMiddlewareBenchmarks : IDisposable
 
         public string? ReasonPhrase { get; set; }
 
-        public IHeaderDictionary Headers { get; set; } = new HeaderDictionary();
+        public IHeaderDictionary Headers { get; set; } = new ServerLikeResponseHeaders();
 
         public Stream Body { get; set; } = Stream.Null;
 
