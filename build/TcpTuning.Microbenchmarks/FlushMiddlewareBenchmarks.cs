@@ -70,6 +70,7 @@ public class FlushMiddlewareBenchmarks : IDisposable
         _context.Features.Set<IHttpRequestFeature>(new HttpRequestFeature());
         _context.Features.Set<IHttpRequestLifetimeFeature>(new HttpRequestLifetimeFeature());
         _context.Features.Set<IHttpRequestBodyDetectionFeature>(new RequestBodyDetection());
+        _context.Features.Set<IHttpUpgradeFeature>(new NoUpgrade());
         _context.Request.Protocol = HttpProtocol.Http11;
         // On the connection's collection, as Kestrel's transport has it: the request's falls back to it.
         _connectionFeatures.Set<ITcpTuningFeature>(new TcpTuningConnectionFeature(profile, [], [], quickAck: null, connectionFeatures: _connectionFeatures));
@@ -141,6 +142,13 @@ public class FlushMiddlewareBenchmarks : IDisposable
     private sealed class RequestBodyDetection : IHttpRequestBodyDetectionFeature
     {
         public bool CanHaveBody => false;
+    }
+
+    private sealed class NoUpgrade : IHttpUpgradeFeature
+    {
+        public bool IsUpgradableRequest => false;
+
+        public Task<Stream> UpgradeAsync() => throw new NotSupportedException();
     }
 
     private sealed class RequestBodyPipe(PipeReader reader) : IRequestBodyPipeFeature

@@ -13,6 +13,15 @@ namespace AspNetCore.TcpTuning.Http;
 /// <remarks>Upgraded requests (WebSockets) and extended CONNECT pass through untouched.</remarks>
 internal sealed class ResponseFlushMiddleware
 {
+    // The last request's feature collection on this thread and its connection's feature. Kestrel's collection belongs to
+    // one connection (HTTP/1.x) or to a pooled stream of one connection (HTTP/2), so the same collection means the same
+    // connection; pipelined and back-to-back requests skip the lookup of a feature Kestrel does not know (a walk of its
+    // whole table, then of the connection's). A thread keeps its last connection's feature until it serves another.
+    [ThreadStatic]
+    private static IFeatureCollection? t_lastFeatures;
+    [ThreadStatic]
+    private static TcpTuningConnectionFeature? t_lastConnection;
+
     private readonly RequestDelegate _next;
     private readonly TcpTuningOptionsState _state;
     private ResponseFlushPolicy _defaults;
@@ -40,7 +49,7 @@ internal sealed class ResponseFlushMiddleware
         var features = context.Features;
 
         // The connection layer hands over the endpoint's policy; connections it did not tune (Unix sockets) use the defaults.
-        var connection = features[typeof(ITcpTuningFeature)] as TcpTuningConnectionFeature;
+        var connection = ConnectionOf(features);
         connection?.OnResponse();
         var policy = connection?.Profile.ResponseFlush ?? Defaults();
         var holds = policy.Mode != ResponseFlushMode.PerWrite || _routes.AnyRouteHoldsWrites;
@@ -74,6 +83,23 @@ internal sealed class ResponseFlushMiddleware
         }
 
         return InvokeCore(context, responseBody, connection, policy, cork, http1);
+    }
+
+    private static TcpTuningConnectionFeature? ConnectionOf(IFeatureCollection features)
+    {
+        if (ReferenceEquals(features, t_lastFeatures))
+        {
+            return t_lastConnection;
+        }
+
+        var connection = features[typeof(ITcpTuningFeature)] as TcpTuningConnectionFeature;
+        if (connection is not null)
+        {
+            t_lastFeatures = features;
+            t_lastConnection = connection;
+        }
+
+        return connection;
     }
 
     // The defaults' policy, for connections the library did not tune (Unix sockets), as the options are now.
