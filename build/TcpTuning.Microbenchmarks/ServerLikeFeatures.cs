@@ -87,6 +87,13 @@ internal sealed class ServerLikeFeatures(IFeatureCollection connection) : IFeatu
         }
     }
 
+    /// <summary>A new request, as Kestrel's reset: the revision moves, features set by the last request's app are gone.</summary>
+    public void Reset()
+    {
+        _revision++;
+        _extra.Clear();
+    }
+
     public TFeature? Get<TFeature>() => (TFeature?)this[typeof(TFeature)];
 
     public void Set<TFeature>(TFeature? instance) => this[typeof(TFeature)] = instance;
