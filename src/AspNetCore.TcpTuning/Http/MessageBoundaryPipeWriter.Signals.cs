@@ -137,6 +137,35 @@ internal sealed partial class MessageBoundaryPipeWriter
     }
 
     /// <summary>
+    /// The handler returned while still in the synchronous phase, and nothing of the response is held, in flight or owed
+    /// to a send side (most small responses): ends the message, the response and the phase in one step, as
+    /// <see cref="EndMessageAsync"/>, <see cref="EndWithoutFlush"/> and <see cref="EndSynchronousPhase"/> would in turn.
+    /// False, changing nothing, otherwise.
+    /// </summary>
+    public bool TryEndUnheld()
+    {
+        if (_pendingAbort is not null || _cork is not null)
+        {
+            return false;
+        }
+
+        using (Sync())
+        {
+            if (_synchronousArmedFor != 0 || _buffer.Length > 0 || _background is { IsCompleted: false } || (Holding && (_policy.Held > 0 || _kestrelBytes > 0)))
+            {
+                return false;
+            }
+
+            _ended = true;
+            _buffer.Clear();
+            _policy.OnFlushed();
+            _synchronousThreadId = 0;
+            _policy.CheckDelayAtWrites = true;
+            return true;
+        }
+    }
+
+    /// <summary>
     /// The middleware is about to run the handler on this thread. Until <see cref="EndSynchronousPhase"/>, only this
     /// thread can reach the writer: the timer watches the writer only once the handler has gone asynchronous (until
     /// then it raises a flag the next write acts on), and a continuation of the handler runs on another thread or after

@@ -153,6 +153,11 @@ internal sealed partial class MessageBoundaryPipeWriter : PipeWriter, IDisposabl
 
     private bool Holding => _decision == ResponseFlushDecision.Hold;
 
+    // The response holds nothing and has no flush of ours in flight, so no other thread touches the writer: the timer
+    // and the abort hook act only on held bytes, and only the app's own calls make the response hold. Calls that find
+    // this true need no lock (only the app's thread writes the fields read here while it is true).
+    private bool NothingToHold => _decision != ResponseFlushDecision.Hold && _background is null && _pendingAbort is null;
+
     /// <summary>The app aborted with bytes held: the abort waits for their flush, and nothing more of the response goes out.</summary>
     public bool Aborting => _pendingAbort is not null;
 
@@ -161,6 +166,13 @@ internal sealed partial class MessageBoundaryPipeWriter : PipeWriter, IDisposabl
 
     public override Memory<byte> GetMemory(int sizeHint = 0)
     {
+        if (NothingToHold && !(_decision == ResponseFlushDecision.Undecided && ResponseFeature is { HasStarted: true } started && !AwaitsDeclaredBody(started)))
+        {
+            // Kestrel's memory, before the decision or for a response that does not hold.
+            _memoryFromBuffer = false;
+            return _inner.Writer.GetMemory(sizeHint);
+        }
+
         using (Sync())
         {
             // Before the response starts the memory is Kestrel's, as it would be: Kestrel judges those bytes at its start.
@@ -187,6 +199,14 @@ internal sealed partial class MessageBoundaryPipeWriter : PipeWriter, IDisposabl
 
     public override void Advance(int bytes)
     {
+        if (!_memoryFromBuffer && NothingToHold)
+        {
+            _inner.Writer.Advance(bytes);
+            _bodyBytes += bytes;
+            _kestrelBytes += bytes;
+            return;
+        }
+
         using (Sync())
         {
             if (!_memoryFromBuffer)
@@ -616,7 +636,8 @@ internal sealed partial class MessageBoundaryPipeWriter : PipeWriter, IDisposabl
     // until the timer takes the writer over: the call counts itself in first, then looks (TakeOverSynchronousPhase).
     private SyncScope Sync()
     {
-        if (Environment.CurrentManagedThreadId == _synchronousThreadId)
+        // The phase's thread is read first: outside the phase the lock alone reads the current thread.
+        if (_synchronousThreadId != 0 && Environment.CurrentManagedThreadId == _synchronousThreadId)
         {
             Volatile.Write(ref _synchronousDepth, _synchronousDepth + 1);
             if (Volatile.Read(ref _takenOverFor) != _response)

@@ -17,10 +17,9 @@ internal sealed class ResponseFlushMiddleware
     // one connection (HTTP/1.x) or to a pooled stream of one connection (HTTP/2), so the same collection means the same
     // connection; pipelined and back-to-back requests skip the lookup of a feature Kestrel does not know (a walk of its
     // whole table, then of the connection's). A thread keeps its last connection's feature until it serves another.
+    // One thread-static: each is a lookup of the thread's storage.
     [ThreadStatic]
-    private static IFeatureCollection? t_lastFeatures;
-    [ThreadStatic]
-    private static TcpTuningConnectionFeature? t_lastConnection;
+    private static LastConnection t_last;
 
     private readonly RequestDelegate _next;
     private readonly TcpTuningOptionsState _state;
@@ -87,20 +86,22 @@ internal sealed class ResponseFlushMiddleware
 
     private static TcpTuningConnectionFeature? ConnectionOf(IFeatureCollection features)
     {
-        if (ReferenceEquals(features, t_lastFeatures))
+        ref var last = ref t_last;
+        if (ReferenceEquals(features, last.Features))
         {
-            return t_lastConnection;
+            return last.Connection;
         }
 
         var connection = features[typeof(ITcpTuningFeature)] as TcpTuningConnectionFeature;
         if (connection is not null)
         {
-            t_lastFeatures = features;
-            t_lastConnection = connection;
+            last = new LastConnection(features, connection);
         }
 
         return connection;
     }
+
+    private readonly record struct LastConnection(IFeatureCollection Features, TcpTuningConnectionFeature Connection);
 
     // The defaults' policy, for connections the library did not tune (Unix sockets), as the options are now.
     private ResponseFlushPolicy Defaults()
@@ -147,6 +148,12 @@ internal sealed class ResponseFlushMiddleware
         // still in the synchronous phase.
         if (handler.IsCompletedSuccessfully)
         {
+            if (writer.TryEndUnheld())
+            {
+                state.Release(context);
+                return Task.CompletedTask;
+            }
+
             ValueTask end;
             try
             {

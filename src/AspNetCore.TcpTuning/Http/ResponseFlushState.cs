@@ -99,6 +99,31 @@ internal sealed class ResponseFlushState : IDisposable
             ResponseBody.BoundaryWriter.Cork?.EndMessage(atNextFlush: true);
         }
 
+        ResponseBody.BoundaryWriter.EndWithoutFlush();
+        Release(context);
+    }
+
+    /// <summary>
+    /// Puts the server's features back and gives this state back to its connection (else disposes it), once the writer
+    /// has ended the response (<see cref="End"/>, or <see cref="MessageBoundaryPipeWriter.TryEndUnheld"/>).
+    /// </summary>
+    public void Release(HttpContext context)
+    {
+        RestoreFeatures(context);
+        var owner = _owner;
+        _owner = null;
+        if (owner is not null)
+        {
+            owner.ReturnResponseState(this);
+        }
+        else
+        {
+            Dispose();
+        }
+    }
+
+    private void RestoreFeatures(HttpContext context)
+    {
         context.Features[typeof(IHttpResponseBodyFeature)] = _originalResponseBody;
         if (!SharedWithConnection)
         {
@@ -113,18 +138,6 @@ internal sealed class ResponseFlushState : IDisposable
             context.Features[typeof(IRequestBodyPipeFeature)] = _originalRequestPipe;
             _originalRequestBody = null;
             _originalRequestPipe = null;
-        }
-
-        var owner = _owner;
-        _owner = null;
-        if (owner is not null)
-        {
-            ResponseBody.BoundaryWriter.EndWithoutFlush();
-            owner.ReturnResponseState(this);
-        }
-        else
-        {
-            Dispose();
         }
     }
 

@@ -121,6 +121,55 @@ public sealed class MessageBoundaryPipeWriterTests
     }
 
     [Fact]
+    public async Task OneWriteResponse_EndsUnheldInOneStep()
+    {
+        // Results.Text in a handler that returns synchronously: the write completed the body and left, so the message,
+        // the response and the synchronous phase end together (most small responses take this path).
+        using var sweeper = new HeldResponseSweeper(_clock);
+        var (writer, server) = await StartWithDeclaredLengthAsync(sweeper, 13);
+        writer.BeginSynchronousPhase();
+        writer.GetSpan(13);
+        writer.Advance(13);
+        await writer.FlushAsync();
+
+        Assert.True(writer.TryEndUnheld());
+        Assert.Equal(1, server.Flushes);
+        Assert.Equal(13, server.Bytes);
+    }
+
+    [Fact]
+    public async Task HeldBytes_NotEndedUnheld_TheEndStillSendsThem()
+    {
+        using var sweeper = new HeldResponseSweeper(_clock);
+        var (writer, server) = Start(sweeper);
+        writer.BeginSynchronousPhase();
+        await WriteHeldAsync(writer, 3);
+
+        Assert.False(writer.TryEndUnheld());
+        Assert.Equal(0, server.Writes);
+        await writer.EndMessageAsync(markEnd: true);
+        writer.EndSynchronousPhase();
+        Assert.Equal(1, server.Writes);
+        Assert.Equal(300, server.Bytes);
+    }
+
+    [Fact]
+    public async Task TimerFlushInFlight_NotEndedUnheld()
+    {
+        // Nothing is held once the timer handed its bytes over, but its flush is still Kestrel's: the end waits for it.
+        using var sweeper = new HeldResponseSweeper(_clock);
+        var (writer, server) = await StartWithTimerFlushInFlightAsync(sweeper);
+
+        Assert.False(writer.TryEndUnheld());
+        var end = writer.EndMessageAsync(markEnd: true).AsTask();
+        Assert.False(end.IsCompleted);
+        server.BlockFlushes = false;
+        server.CompleteFlush();
+        await end.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(0, server.ConcurrentFlushes);
+    }
+
+    [Fact]
     public async Task SynchronousHandler_ReadsTheClockOncePerHold_NotPerWrite()
     {
         // A clock read costs a system call's worth (~27 ns here): 64 of them were most of what 64 held writes cost.
