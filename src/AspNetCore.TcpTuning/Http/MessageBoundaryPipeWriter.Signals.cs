@@ -140,7 +140,7 @@ internal sealed partial class MessageBoundaryPipeWriter
     /// The handler returned while still in the synchronous phase, and nothing of the response is held, in flight or owed
     /// to a send side (most small responses): ends the message, the response and the phase in one step, as
     /// <see cref="EndMessageAsync"/>, <see cref="EndWithoutFlush"/> and <see cref="EndSynchronousPhase"/> would in turn.
-    /// False, changing nothing, otherwise.
+    /// False, changing nothing, otherwise. Called on the thread that began the phase (the handler returned to it).
     /// </summary>
     public bool TryEndUnheld()
     {
@@ -149,7 +149,7 @@ internal sealed partial class MessageBoundaryPipeWriter
             return false;
         }
 
-        using (Sync())
+        using (_synchronousThreadId != 0 ? SyncOnPhaseThread() : Sync())
         {
             if (_synchronousArmedFor != 0 || _buffer.Length > 0 || _background is { IsCompleted: false } || (Holding && (_policy.Held > 0 || _kestrelBytes > 0)))
             {

@@ -635,19 +635,19 @@ internal sealed partial class MessageBoundaryPipeWriter : PipeWriter, IDisposabl
     // The lock, except in the synchronous phase on its own thread (any other thread's id differs from the one stored)
     // until the timer takes the writer over: the call counts itself in first, then looks (TakeOverSynchronousPhase).
     private SyncScope Sync()
-    {
         // The phase's thread is read first: outside the phase the lock alone reads the current thread.
-        if (_synchronousThreadId != 0 && Environment.CurrentManagedThreadId == _synchronousThreadId)
-        {
-            Volatile.Write(ref _synchronousDepth, _synchronousDepth + 1);
-            if (Volatile.Read(ref _takenOverFor) != _response)
-            {
-                return new SyncScope(null, this);
-            }
+        => _synchronousThreadId != 0 && Environment.CurrentManagedThreadId == _synchronousThreadId ? SyncOnPhaseThread() : new SyncScope(_sync, null);
 
-            Volatile.Write(ref _synchronousDepth, _synchronousDepth - 1);
+    // Sync() for a caller on the synchronous phase's thread: no lock, unless the timer has taken the phase over.
+    private SyncScope SyncOnPhaseThread()
+    {
+        Volatile.Write(ref _synchronousDepth, _synchronousDepth + 1);
+        if (Volatile.Read(ref _takenOverFor) != _response)
+        {
+            return new SyncScope(null, this);
         }
 
+        Volatile.Write(ref _synchronousDepth, _synchronousDepth - 1);
         return new SyncScope(_sync, null);
     }
 
