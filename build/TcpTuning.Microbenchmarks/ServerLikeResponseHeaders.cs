@@ -36,9 +36,10 @@ internal sealed class ServerLikeResponseHeaders : IHeaderDictionary
         }
     }
 
-    public ICollection<string> Keys => _others.Keys;
+    // As a collection the Content-Length comes first, when set, then the rest (Kestrel's enumerate it as a header too).
+    public ICollection<string> Keys => this.Select(pair => pair.Key).ToList();
 
-    public ICollection<StringValues> Values => _others.Values;
+    public ICollection<StringValues> Values => this.Select(pair => pair.Value).ToList();
 
     public int Count => _others.Count + (_contentLength is null ? 0 : 1);
 
@@ -57,13 +58,30 @@ internal sealed class ServerLikeResponseHeaders : IHeaderDictionary
         }
     }
 
-    public bool Contains(KeyValuePair<string, StringValues> item) => ((ICollection<KeyValuePair<string, StringValues>>)_others).Contains(item);
+    public bool Contains(KeyValuePair<string, StringValues> item) => TryGetValue(item.Key, out var value) && value == item.Value;
 
     public bool ContainsKey(string key) => IsContentLength(key) ? _contentLength is not null : _others.ContainsKey(key);
 
-    public void CopyTo(KeyValuePair<string, StringValues>[] array, int arrayIndex) => ((ICollection<KeyValuePair<string, StringValues>>)_others).CopyTo(array, arrayIndex);
+    public void CopyTo(KeyValuePair<string, StringValues>[] array, int arrayIndex)
+    {
+        foreach (var pair in this)
+        {
+            array[arrayIndex++] = pair;
+        }
+    }
 
-    public IEnumerator<KeyValuePair<string, StringValues>> GetEnumerator() => _others.GetEnumerator();
+    public IEnumerator<KeyValuePair<string, StringValues>> GetEnumerator()
+    {
+        if (_contentLength is not null)
+        {
+            yield return new(HeaderNames.ContentLength, this[HeaderNames.ContentLength]);
+        }
+
+        foreach (var pair in _others)
+        {
+            yield return pair;
+        }
+    }
 
     public bool Remove(string key)
     {
@@ -77,7 +95,7 @@ internal sealed class ServerLikeResponseHeaders : IHeaderDictionary
         return had;
     }
 
-    public bool Remove(KeyValuePair<string, StringValues> item) => ((ICollection<KeyValuePair<string, StringValues>>)_others).Remove(item);
+    public bool Remove(KeyValuePair<string, StringValues> item) => Contains(item) && Remove(item.Key);
 
     public bool TryGetValue(string key, out StringValues value)
     {
