@@ -108,7 +108,7 @@ internal sealed partial class MessageBoundaryPipeWriter
             }
 
             _ended = true;
-            var held = Holding && (_policy.Held > 0 || _buffer.Length > 0 || _kestrelBytes > 0);
+            var held = HoldsBytes;
             if (markEnd && _cork is not null)
             {
                 // Read only for a send side to tell: the framing is a header lookup.
@@ -151,16 +151,13 @@ internal sealed partial class MessageBoundaryPipeWriter
 
         using (_synchronousThreadId != 0 ? SyncOnPhaseThread() : Sync())
         {
-            if (_synchronousArmedFor != 0 || _buffer.Length > 0 || _background is { IsCompleted: false } || (Holding && (_policy.Held > 0 || _kestrelBytes > 0)))
+            if (_synchronousArmedFor != 0 || _buffer.Length > 0 || InFlight(out _) || HoldsBytes)
             {
                 return false;
             }
 
-            _ended = true;
-            _buffer.Clear();
-            _policy.OnFlushed();
-            _synchronousThreadId = 0;
-            _policy.CheckDelayAtWrites = true;
+            Forget();
+            LeaveSynchronousPhase();
             return true;
         }
     }
@@ -188,18 +185,24 @@ internal sealed partial class MessageBoundaryPipeWriter
         // Under the lock once the timer took the writer over: it may be flushing.
         using (Sync())
         {
-            _synchronousThreadId = 0;
-            if (_synchronousArmedFor != 0)
-            {
-                _synchronousArmedFor = 0;
-                _synchronousDeadline.Disarm();
-            }
+            LeaveSynchronousPhase();
+        }
+    }
 
-            if (!_watched)
-            {
-                // Until the timer watches the writer itself (WatchHeldBytes), writes look at the clock.
-                _policy.CheckDelayAtWrites = true;
-            }
+    // Under Sync().
+    private void LeaveSynchronousPhase()
+    {
+        _synchronousThreadId = 0;
+        if (_synchronousArmedFor != 0)
+        {
+            _synchronousArmedFor = 0;
+            _synchronousDeadline.Disarm();
+        }
+
+        if (!_watched)
+        {
+            // Until the timer watches the writer itself (WatchHeldBytes), writes look at the clock.
+            _policy.CheckDelayAtWrites = true;
         }
     }
 
@@ -281,10 +284,16 @@ internal sealed partial class MessageBoundaryPipeWriter
     {
         using (Sync())
         {
-            _buffer.Clear();
-            _policy.OnFlushed();
-            _ended = true;
+            Forget();
         }
+    }
+
+    // The response is over: what is held is dropped, and the timer lets go of the writer. Under Sync().
+    private void Forget()
+    {
+        _buffer.Clear();
+        _policy.OnFlushed();
+        _ended = true;
     }
 
     /// <summary>

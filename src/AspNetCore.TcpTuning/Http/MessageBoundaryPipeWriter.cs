@@ -158,6 +158,9 @@ internal sealed partial class MessageBoundaryPipeWriter : PipeWriter, IDisposabl
     // this true need no lock (only the app's thread writes the fields read here while it is true).
     private bool NothingToHold => _decision != ResponseFlushDecision.Hold && _background is null && _pendingAbort is null;
 
+    // The response holds bytes the policy has yet to send: held, or advanced into Kestrel's buffer unflushed. Under Sync().
+    private bool HoldsBytes => Holding && (_policy.Held > 0 || _buffer.Length > 0 || _kestrelBytes > 0);
+
     /// <summary>The app aborted with bytes held: the abort waits for their flush, and nothing more of the response goes out.</summary>
     public bool Aborting => _pendingAbort is not null;
 
@@ -166,19 +169,15 @@ internal sealed partial class MessageBoundaryPipeWriter : PipeWriter, IDisposabl
 
     public override Memory<byte> GetMemory(int sizeHint = 0)
     {
-        if (NothingToHold && !(_decision == ResponseFlushDecision.Undecided && ResponseFeature is { HasStarted: true } started && !AwaitsDeclaredBody(started)))
+        if (NothingToHold && !DecidesAtThisSpan())
         {
-            // Kestrel's memory, before the decision or for a response that does not hold.
-            _memoryFromBuffer = false;
-            return _inner.Writer.GetMemory(sizeHint);
+            // Before the decision, or for a response that does not hold.
+            return KestrelMemory(sizeHint);
         }
 
         using (Sync())
         {
-            // Before the response starts the memory is Kestrel's, as it would be: Kestrel judges those bytes at its start.
-            // So it is after the start while the declared body is not complete: the flush decides, and a write that
-            // completes the body (Results.Text's) leaves as it would without the policy, neither held nor copied.
-            if (_decision == ResponseFlushDecision.Undecided && ResponseFeature is { HasStarted: true } response && !AwaitsDeclaredBody(response))
+            if (DecidesAtThisSpan())
             {
                 Decide();
             }
@@ -190,9 +189,28 @@ internal sealed partial class MessageBoundaryPipeWriter : PipeWriter, IDisposabl
                 return _buffer.GetMemory(sizeHint);
             }
 
-            _memoryFromBuffer = false;
-            return _inner.Writer.GetMemory(sizeHint);
+            return KestrelMemory(sizeHint);
         }
+    }
+
+    // Before the response starts the memory is Kestrel's, as it would be: Kestrel judges those bytes at its start. So it
+    // is after the start while the declared body is not complete: the flush decides, and a write that completes the body
+    // (Results.Text's) leaves as it would without the policy, neither held nor copied.
+    private bool DecidesAtThisSpan()
+        => _decision == ResponseFlushDecision.Undecided && ResponseFeature is { HasStarted: true } response && !AwaitsDeclaredBody(response);
+
+    private Memory<byte> KestrelMemory(int sizeHint)
+    {
+        _memoryFromBuffer = false;
+        return _inner.Writer.GetMemory(sizeHint);
+    }
+
+    // Kestrel's own memory (before the response started, or not holding): Kestrel judges the bytes.
+    private void AdvanceKestrel(int bytes)
+    {
+        _inner.Writer.Advance(bytes);
+        _bodyBytes += bytes;
+        _kestrelBytes += bytes;
     }
 
     public override Span<byte> GetSpan(int sizeHint = 0) => GetMemory(sizeHint).Span;
@@ -201,9 +219,7 @@ internal sealed partial class MessageBoundaryPipeWriter : PipeWriter, IDisposabl
     {
         if (!_memoryFromBuffer && NothingToHold)
         {
-            _inner.Writer.Advance(bytes);
-            _bodyBytes += bytes;
-            _kestrelBytes += bytes;
+            AdvanceKestrel(bytes);
             return;
         }
 
@@ -211,10 +227,7 @@ internal sealed partial class MessageBoundaryPipeWriter : PipeWriter, IDisposabl
         {
             if (!_memoryFromBuffer)
             {
-                // Kestrel's own memory (before the response started, or not holding): Kestrel judges the bytes.
-                _inner.Writer.Advance(bytes);
-                _bodyBytes += bytes;
-                _kestrelBytes += bytes;
+                AdvanceKestrel(bytes);
                 return;
             }
 

@@ -99,7 +99,12 @@ internal sealed class ResponseFlushState : IDisposable
             ResponseBody.BoundaryWriter.Cork?.EndMessage(atNextFlush: true);
         }
 
-        ResponseBody.BoundaryWriter.EndWithoutFlush();
+        if (_owner is not null)
+        {
+            // Kept for the connection's next response; a state not kept is disposed, which ends the writer too.
+            ResponseBody.BoundaryWriter.EndWithoutFlush();
+        }
+
         Release(context);
     }
 
