@@ -16,7 +16,7 @@ internal sealed record BenchOptions(string Output, int Rounds, int Requests, int
     private static readonly Option<int> s_requests = new("--requests") { Description = "Sequential requests per latency run.", DefaultValueFactory = _ => 300 };
     private static readonly Option<int> s_wrkSeconds = new("--wrk-seconds") { Description = "Seconds per wrk run.", DefaultValueFactory = _ => 3 };
     private static readonly Option<bool> s_quick = new("--quick") { Description = "A representative subset in under 5 minutes, for a check after a change: 2 rounds, shorter runs, the thread-pool and 1,000-connection scenarios left out, one WAN path. Writes artifacts/benchmarks-quick.md unless --out is given; the full run stays the source of docs/benchmarks.md." };
-    private static readonly Option<string[]> s_scenarios = new("--scenario") { Description = "Runs only the named scenarios (repeatable): delayed-ack, throughput, thread-pool, sends, cork-wire, flush-delay, cork-load, wan. For investigation: the report's goal table then covers only them.", AllowMultipleArgumentsPerToken = true };
+    private static readonly Option<string[]> s_scenarios = new("--scenario") { Description = "Runs only the named scenarios (repeatable): delayed-ack, throughput, thread-pool, sends, cork-wire, flush-delay, cork-load, memory, wan. For investigation: the report's goal table then covers only them.", AllowMultipleArgumentsPerToken = true };
     private static readonly Option<string?> s_sendCounter = new("--send-counter") { Description = "An LD_PRELOAD library that counts the server's send calls (build/sendcount)." };
 
     /// <summary>

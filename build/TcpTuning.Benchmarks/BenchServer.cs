@@ -154,6 +154,14 @@ internal static class BenchServer
         app.MapGet("/__stats", () => Results.Text(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{GC.CollectionCount(0)} {GC.CollectionCount(1)} {GC.CollectionCount(2)} {Interlocked.Read(ref corks)} {Interlocked.Read(ref boundReleases)} {OpenFileDescriptors()} {Interlocked.Read(ref abortReleases)} {GC.GetTotalAllocatedBytes(precise: false)}")));
         var allocations = Environment.GetEnvironmentVariable("TCPTUNING_SAMPLE_ALLOCATIONS") == "1" ? new AllocationSampler() : null;
         app.MapGet("/__allocations", () => Results.Text(allocations?.Report(15) ?? "set TCPTUNING_SAMPLE_ALLOCATIONS=1\n"));
+        // The managed heap after full, compacting collections: what the process keeps (the memory scenario's idle connections).
+        app.MapGet("/__heap", () =>
+        {
+            GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+            GC.WaitForPendingFinalizers();
+            GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+            return Results.Text(GC.GetTotalMemory(forceFullCollection: false).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        });
         app.MapGet("/__sends", () => Results.Text(SendCounter.Read().ToString(System.Globalization.CultureInfo.InvariantCulture)));
         app.MapGet("/__connections", () =>
         {

@@ -34,6 +34,7 @@ internal static class FullRun
                 new CorkWireScenario(context),
                 new FlushDelayScenario(context),
                 new CorkLoadScenario(context),
+                new MemoryScenario(context),
                 new WanScenario(context),
             ];
 

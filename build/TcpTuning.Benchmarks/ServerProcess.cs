@@ -71,6 +71,10 @@ internal sealed class ServerProcess : IAsyncDisposable
         return new ServerStats(values[0], values[1], values[2], values[3], values[4], values[5], values[6], values[7]);
     }
 
+    /// <summary>The server's managed heap, in bytes, after full collections.</summary>
+    public async Task<long> HeapAsync()
+        => long.Parse(await s_client.GetStringAsync(new Uri(Addresses[0], "/__heap")), CultureInfo.InvariantCulture);
+
     /// <summary>The server's sampled allocations by type since the last call (with TCPTUNING_SAMPLE_ALLOCATIONS=1).</summary>
     public Task<string> AllocationsAsync() => s_client.GetStringAsync(new Uri(Addresses[0], "/__allocations"));
 
