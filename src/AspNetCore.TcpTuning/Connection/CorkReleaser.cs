@@ -15,7 +15,7 @@ internal sealed class CorkReleaser : IDisposable
 
     public CorkReleaser(TimeProvider timeProvider)
     {
-        _sweeper = new DeadlineSweeper<CorkingSendPump>(timeProvider, s_minimumInterval, static (pump, now) => pump.OnSweep(now));
+        _sweeper = new DeadlineSweeper<CorkingSendPump>(timeProvider, s_minimumInterval, static (pump, now) => pump.OnSweep(now), "TcpTuning cork bound");
     }
 
     /// <summary>Watches <paramref name="pump"/> while it holds bytes; first at <paramref name="deadline"/>.</summary>

@@ -17,8 +17,8 @@ internal sealed class HeldResponseSweeper : IDisposable
 
     public HeldResponseSweeper(TimeProvider timeProvider)
     {
-        _sweeper = new DeadlineSweeper<MessageBoundaryPipeWriter>(timeProvider, Resolution, static (writer, now) => writer.OnSweep(now));
-        _synchronous = new DeadlineSweeper<SynchronousDeadline>(timeProvider, Resolution, static (deadline, now) => deadline.OnSweep(now));
+        _sweeper = new DeadlineSweeper<MessageBoundaryPipeWriter>(timeProvider, Resolution, static (writer, now) => writer.OnSweep(now), "TcpTuning flush delay");
+        _synchronous = new DeadlineSweeper<SynchronousDeadline>(timeProvider, Resolution, static (deadline, now) => deadline.OnSweep(now), "TcpTuning synchronous deadline");
     }
 
     /// <summary>Watches <paramref name="writer"/> until it no longer holds bytes; first at <paramref name="deadline"/>.</summary>

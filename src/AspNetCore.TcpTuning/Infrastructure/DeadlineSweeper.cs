@@ -27,12 +27,17 @@ internal sealed class DeadlineSweeper<T> : IDisposable
     /// Looks at an item on the timer's thread, given the time now: acts if its deadline has passed, and returns its
     /// next deadline, or 0 when it is done.
     /// </param>
-    public DeadlineSweeper(TimeProvider timeProvider, TimeSpan minimumInterval, Func<T, long, long> visit)
+    /// <param name="threadName">The name of the timer's thread, on the system clock.</param>
+    public DeadlineSweeper(TimeProvider timeProvider, TimeSpan minimumInterval, Func<T, long, long> visit, string threadName)
     {
         _timeProvider = timeProvider;
         _visit = visit;
         _minimumInterval = ToTimestampTicks(timeProvider, minimumInterval);
-        _timer = timeProvider.CreateTimer(static state => ((DeadlineSweeper<T>)state!).Sweep(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        TimerCallback sweep = static state => ((DeadlineSweeper<T>)state!).Sweep();
+        // The system's timers fire up to a coarse tick late (DedicatedThreadTimer): on the system clock, a thread of its own.
+        _timer = ReferenceEquals(timeProvider, TimeProvider.System)
+            ? new DedicatedThreadTimer(sweep, this, threadName)
+            : timeProvider.CreateTimer(sweep, this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>A span of time in <paramref name="timeProvider"/>'s timestamp ticks.</summary>

@@ -87,7 +87,7 @@ public sealed class DeadlineSweeperTests
         {
             sweeps.Add(now);
             return item.Visit(now);
-        });
+        }, "test");
 
         for (var i = 0; i < 500; i++)
         {
@@ -107,7 +107,7 @@ public sealed class DeadlineSweeperTests
         var clock = new RecordingTimeProvider();
         var start = clock.GetTimestamp();
         var item = new Item(now => now);
-        using var sweeper = new DeadlineSweeper<Item>(clock, s_minimumInterval, static (item, now) => item.Visit(now));
+        using var sweeper = new DeadlineSweeper<Item>(clock, s_minimumInterval, static (item, now) => item.Visit(now), "test");
 
         sweeper.Watch(item, start + DeadlineSweeper<Item>.ToTimestampTicks(clock, TimeSpan.FromMilliseconds(0.3)));
         for (var i = 0; i < 30; i++)
@@ -133,7 +133,7 @@ public sealed class DeadlineSweeperTests
         }
     }
 
-    private DeadlineSweeper<Item> Sweeper() => new(_clock, s_minimumInterval, static (item, now) => item.Visit(now));
+    private DeadlineSweeper<Item> Sweeper() => new(_clock, s_minimumInterval, static (item, now) => item.Visit(now), "test");
 
     private long Ticks(TimeSpan span) => DeadlineSweeper<Item>.ToTimestampTicks(_clock, span);
 
