@@ -155,13 +155,13 @@ internal static class Report
         text.AppendLine();
         text.AppendLine("## Hold time");
         text.AppendLine();
-        text.AppendLine("Probes write 1 to 4 times (random sizes and APIs), each write followed by an await of 15-50 ms; the time from each write call to its first byte's arrival at the client (one clock, one process). Goal: at most `MaxFlushDelay` (5 ms) + 3 ms for every configuration, the cork included.");
+        text.AppendLine(c, $"Probes write 1 to 4 times (random sizes and APIs), each write followed by an await of 15-50 ms; the time from each write call to its first byte's arrival at the client (one clock, one process), after one uncounted probe per endpoint. Goal: p99 at most `MaxFlushDelay` ({HoldRun.MaxFlushDelayMs} ms) + {HoldRun.GoalAllowanceMs} ms for every configuration, the cork included. Bare Kestrel and `PerWrite` hold nothing: their rows are what the measurement itself adds (scheduling on the shared cores), in the p99 and in the writes that took longer than `MaxFlushDelay`.");
         text.AppendLine();
-        text.AppendLine("| configuration | protocol | writes | p50 ms | p99 ms | max ms | slowest |");
-        text.AppendLine("|---|---|---:|---:|---:|---:|---|");
+        text.AppendLine(c, $"| configuration | protocol | writes | p50 ms | p99 ms | max ms | slowest | writes over {HoldRun.MaxFlushDelayMs} ms | p99 within goal |");
+        text.AppendLine("|---|---|---:|---:|---:|---:|---|---:|---|");
         foreach (var hold in holds)
         {
-            text.AppendLine(c, $"| {hold.Configuration} | {hold.Protocol} | {hold.Writes} | {hold.P50Ms:F2} | {hold.P99Ms:F2} | {hold.MaxMs:F2} | {hold.WorstProbe} |");
+            text.AppendLine(c, $"| {hold.Configuration} | {hold.Protocol} | {hold.Writes} | {hold.P50Ms:F2} | {hold.P99Ms:F2} | {hold.MaxMs:F2} | {hold.WorstProbe} | {hold.OverMaxFlushDelay} | {(hold.P99Ms <= HoldRun.GoalMs ? "yes" : "**no**")} |");
         }
 
         if (slow.Count > 0)
