@@ -33,7 +33,7 @@ internal sealed class FlushDelayScenario(BenchContext context) : BenchScenario(c
     public override void WriteReport(ReportWriter report)
     {
         report.Heading(2, "Choosing MaxFlushDelay: a slow producer");
-        report.Paragraph($"A handler writes 32 pieces of 100 bytes with `await Task.Delay(1)` between them and never flushes (a report, a log tail): the delay timer alone decides when bytes leave. {Requests} sequential GETs per run on one connection, loopback.");
+        report.Paragraph($"A handler writes 32 pieces of 100 bytes with `await Task.Delay(1)` between them and never flushes (a report, a log tail): the delay timer alone decides when bytes leave. {Requests} sequential GETs per run on one connection, loopback. `Task.Delay(1)` waits for the runtime's coarse tick (the kernel's jiffy: 4 ms with HZ=250), so the pieces come that far apart, and a bound that releases held bytes 2 ms before `MaxFlushDelay` (the latency allowance) sends each piece alone at 5 ms.");
         report.Table("configuration", ">time to first byte ms", ">response time ms", ">sends per response");
         foreach (var (name, _, _) in BenchEndpoints.FlushDelays)
         {
