@@ -5,8 +5,8 @@ namespace AspNetCore.TcpTuning.Infrastructure;
 /// <summary>
 /// A one-shot <see cref="ITimer"/> that waits on a thread of its own, as Kestrel's heartbeat does, instead of in the
 /// runtime's timer queue. The queue counts time in the coarse tick (on Linux the kernel's jiffy: 4 ms with HZ=250), so
-/// a 3 ms timer there fires a whole tick late about one time in three; a timed wait on a thread is woken by the
-/// kernel's high-resolution timers. The hold bounds are a few milliseconds, so that lateness was most of what they
+/// a 3 ms timer there fired 3 ms late about one time in three; a timed wait on a thread is woken by the kernel's
+/// high-resolution timers. The hold bounds are a few milliseconds, so that lateness was most of what they
 /// overran by (docs/design.md has the figures).
 /// </summary>
 /// <remarks>
