@@ -34,24 +34,6 @@ internal static class PromptClient
         return latencies;
     }
 
-    private static async Task ReceiveUntilAsync(Socket socket, byte[] buffer, byte[] marker)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        var total = 0;
-        while (total == 0 || buffer.AsSpan(0, total).IndexOf(marker) < 0)
-        {
-            if (total == buffer.Length)
-            {
-                throw new IOException("More than a buffer without the marker.");
-            }
-
-            var read = await socket.ReceiveAsync(buffer.AsMemory(total), SocketFlags.None, timeout.Token);
-            if (read == 0)
-            {
-                throw new IOException("The server closed the connection.");
-            }
-
-            total += read;
-        }
-    }
+    private static Task ReceiveUntilAsync(Socket socket, byte[] buffer, byte[] marker)
+        => SocketReceive.UntilAsync(socket, buffer, received => received.IndexOf(marker) >= 0);
 }

@@ -81,39 +81,21 @@ internal sealed class MemoryScenario(BenchContext context) : BenchScenario(conte
     }
 
     // One response, to its end: Content-Length or the last chunk.
-    private static async Task ReceiveResponseAsync(Socket socket, byte[] buffer)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        var total = 0;
-        while (true)
+    private static Task ReceiveResponseAsync(Socket socket, byte[] buffer)
+        => SocketReceive.UntilAsync(socket, buffer, static received =>
         {
-            if (total == buffer.Length)
-            {
-                throw new IOException("A response larger than the buffer.");
-            }
-
-            var read = await socket.ReceiveAsync(buffer.AsMemory(total), SocketFlags.None, timeout.Token);
-            if (read == 0)
-            {
-                throw new IOException("The server closed the connection.");
-            }
-
-            total += read;
-            var received = buffer.AsSpan(0, total);
             var headersEnd = received.IndexOf("\r\n\r\n"u8);
             if (headersEnd < 0)
             {
-                continue;
+                return false;
             }
 
             var headers = Encoding.ASCII.GetString(received[..headersEnd]);
             var lengthLine = headers.Split("\r\n").FirstOrDefault(h => h.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase));
-            if (lengthLine is not null ? total >= headersEnd + 4 + int.Parse(lengthLine["Content-Length:".Length..].Trim(), System.Globalization.CultureInfo.InvariantCulture) : received.EndsWith("0\r\n\r\n"u8))
-            {
-                return;
-            }
-        }
-    }
+            return lengthLine is not null
+                ? received.Length >= headersEnd + 4 + int.Parse(lengthLine["Content-Length:".Length..].Trim(), System.Globalization.CultureInfo.InvariantCulture)
+                : received.EndsWith("0\r\n\r\n"u8);
+        });
 
     // Kestrel lets go of a closed connection once it has seen the close: the next measurement starts without them.
     private static async Task WaitForClosedAsync(ServerProcess server, long descriptors)
