@@ -146,7 +146,7 @@ public class FlushMiddlewareBenchmarks : IDisposable
             var write = body.WriteAsync(s_piece);
             if (!write.IsCompletedSuccessfully)
             {
-                throw new InvalidOperationException("A held write did not complete at once.");
+                throw new InvalidOperationException("A write did not complete at once.");
             }
         }
 
