@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using AspNetCore.TcpTuning.Configuration;
 using TcpTuning.Reliability.Wire;
 
 namespace TcpTuning.Reliability;
@@ -9,14 +10,14 @@ internal sealed record HoldResult(string Configuration, string Protocol, int Wri
 
 internal static class HoldRun
 {
-    /// <summary>The servers' <c>MaxFlushDelay</c>: the default.</summary>
-    public const int MaxFlushDelayMs = 5;
+    /// <summary>The servers' <c>MaxFlushDelay</c>: the library's default, which they do not override.</summary>
+    public static readonly double MaxFlushDelayMs = TcpTuningDefaults.MaxFlushDelay.TotalMilliseconds;
 
     /// <summary>The goal's allowance over <c>MaxFlushDelay</c>, for scheduling and the loopback hop.</summary>
-    public const int GoalAllowanceMs = 3;
+    public const double GoalAllowanceMs = 3;
 
     /// <summary>The most a write's p99 may wait: <c>MaxFlushDelay</c> plus the allowance.</summary>
-    public const double GoalMs = MaxFlushDelayMs + GoalAllowanceMs;
+    public static readonly double GoalMs = MaxFlushDelayMs + GoalAllowanceMs;
 
     public static async Task<List<HoldResult>> RunAsync(ReliabilityServer server, int probes, CancellationToken cancellationToken)
     {
