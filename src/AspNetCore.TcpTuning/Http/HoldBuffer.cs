@@ -29,6 +29,13 @@ internal sealed class HoldBuffer
     private Block _spare;      // a pool block kept from the last response for the connection's next one
     private bool _spareTaken;  // this buffer holds one unit of SpareBlockBudget
 
+    // The last block, the one being filled: its Written lives here, not in the list (a held write then touches only
+    // these fields); its array, when it has one, lets Append copy without Memory's span lookup.
+    private int _tailWritten;
+    private int _tailCapacity;
+    private byte[]? _tailArray;
+    private int _tailOffset;
+
     public HoldBuffer(SpareBlockBudget? spareBudget = null) => _spareBudget = spareBudget ?? SpareBlockBudget.Shared;
 
     /// <summary>Bytes held in all.</summary>
@@ -74,17 +81,14 @@ internal sealed class HoldBuffer
     public Memory<byte> GetMemory(int sizeHint)
     {
         var needed = Math.Max(sizeHint, 1);
-        if (_blocks.Count > 0)
+        if (_blocks.Count > 0 && _tailCapacity - _tailWritten >= needed)
         {
-            var last = _blocks[^1];
-            if (last.Memory.Length - last.Written >= needed)
-            {
-                return last.Memory[last.Written..];
-            }
+            return _blocks[^1].Memory[_tailWritten..];
         }
 
-        _blocks.Add(Rent(needed));
-        return _blocks[^1].Memory;
+        var block = Rent(needed);
+        AddBlock(block);
+        return block.Memory;
     }
 
     /// <summary>The app wrote <paramref name="bytes"/> into the memory last handed out.</summary>
@@ -96,38 +100,31 @@ internal sealed class HoldBuffer
             return;
         }
 
-        var last = _blocks.Count > 0 ? _blocks[^1] : default;
-        if (bytes > last.Memory.Length - last.Written)
+        if (_blocks.Count == 0 || bytes > _tailCapacity - _tailWritten)
         {
             throw new ArgumentOutOfRangeException(nameof(bytes), "Can't advance past buffer size.");
         }
 
-        last.Written += bytes;
-        _blocks[^1] = last;
+        _tailWritten += bytes;
         _length += bytes;
     }
 
     /// <summary>The first <paramref name="bytes"/> the app wrote into the memory last handed out, not yet advanced.</summary>
     public ReadOnlySpan<byte> Unadvanced(int bytes)
     {
-        var last = _blocks[^1];
-        return last.Memory.Span.Slice(last.Written, bytes);
+        return _blocks[^1].Memory.Span.Slice(_tailWritten, bytes);
     }
 
     /// <summary>Copies <paramref name="source"/> after what is held.</summary>
     public void Append(ReadOnlySpan<byte> source)
     {
-        // Most writes fit the block being filled: copy in place, without the general path's struct copies.
-        if (_blocks.Count > 0)
+        // Most writes fit the block being filled: copy in place, touching only this buffer's fields.
+        if (_tailArray is { } array && source.Length <= _tailCapacity - _tailWritten)
         {
-            ref var last = ref CollectionsMarshal.AsSpan(_blocks)[^1];
-            if (source.Length <= last.Memory.Length - last.Written)
-            {
-                source.CopyTo(last.Memory.Span[last.Written..]);
-                last.Written += source.Length;
-                _length += source.Length;
-                return;
-            }
+            source.CopyTo(array.AsSpan(_tailOffset + _tailWritten, source.Length));
+            _tailWritten += source.Length;
+            _length += source.Length;
+            return;
         }
 
         while (!source.IsEmpty)
@@ -179,6 +176,7 @@ internal sealed class HoldBuffer
         }
 
         _blocks.Clear();
+        ForgetTail();
         _start = _length = _ended = 0;
     }
 
@@ -189,22 +187,61 @@ internal sealed class HoldBuffer
         _ended = Math.Max(0, _ended - bytes);
         var offset = _start + bytes;
         var done = 0;
-        while (done < _blocks.Count && offset >= _blocks[done].Written)
+        while (done < _blocks.Count && offset >= WrittenAt(done))
         {
             var isLast = done == _blocks.Count - 1;
-            if (isLast && (memoryOutstanding || _blocks[done].Written < _blocks[done].Memory.Length))
+            if (isLast && (memoryOutstanding || _tailWritten < _tailCapacity))
             {
                 // The block still being written stays, as in Kestrel's pipe: the next write goes after its bytes.
                 break;
             }
 
-            offset -= _blocks[done].Written;
+            offset -= WrittenAt(done);
             Return(_blocks[done]);
             done++;
         }
 
         _blocks.RemoveRange(0, done);
+        if (_blocks.Count == 0)
+        {
+            ForgetTail();
+        }
+
         _start = _blocks.Count > 0 ? offset : 0;
+    }
+
+    private int WrittenAt(int index) => index == _blocks.Count - 1 ? _tailWritten : _blocks[index].Written;
+
+    // The block being filled gives its Written back to the list, and the new one becomes the tail.
+    private void AddBlock(Block block)
+    {
+        if (_blocks.Count > 0)
+        {
+            StoreTail();
+        }
+
+        _blocks.Add(block);
+        _tailWritten = block.Written;
+        _tailCapacity = block.Memory.Length;
+        if (MemoryMarshal.TryGetArray<byte>(block.Memory, out var segment))
+        {
+            _tailArray = segment.Array;
+            _tailOffset = segment.Offset;
+        }
+        else
+        {
+            _tailArray = null;
+        }
+    }
+
+    private void StoreTail() => CollectionsMarshal.AsSpan(_blocks)[^1].Written = _tailWritten;
+
+    private void ForgetTail()
+    {
+        _tailWritten = 0;
+        _tailCapacity = 0;
+        _tailArray = null;
+        _tailOffset = 0;
     }
 
     private Block Rent(int needed)
@@ -269,14 +306,14 @@ internal sealed class HoldBuffer
         /// <summary>Walks the blocks from a byte offset into the first one.</summary>
         public struct Enumerator
         {
-            private readonly List<Block> _blocks;
+            private readonly HoldBuffer _buffer;
             private int _index;
             private int _skip;
             private int _remaining;
 
             internal Enumerator(HoldBuffer buffer, int skip, int length)
             {
-                _blocks = buffer._blocks;
+                _buffer = buffer;
                 _index = -1;
                 _skip = skip;
                 _remaining = length;
@@ -287,17 +324,17 @@ internal sealed class HoldBuffer
 
             public bool MoveNext()
             {
-                while (_remaining > 0 && ++_index < _blocks.Count)
+                while (_remaining > 0 && ++_index < _buffer._blocks.Count)
                 {
-                    var block = _blocks[_index];
-                    if (_skip >= block.Written)
+                    var written = _buffer.WrittenAt(_index);
+                    if (_skip >= written)
                     {
-                        _skip -= block.Written;
+                        _skip -= written;
                         continue;
                     }
 
-                    var count = Math.Min(block.Written - _skip, _remaining);
-                    Current = block.Memory.Slice(_skip, count);
+                    var count = Math.Min(written - _skip, _remaining);
+                    Current = _buffer._blocks[_index].Memory.Slice(_skip, count);
                     _skip = 0;
                     _remaining -= count;
                     return true;

@@ -207,6 +207,64 @@ public sealed class HoldBufferTests
         Assert.Equal(0, pool.Outstanding);
     }
 
+    public static TheoryData<string> BlockShapes => ["array", "slice", "arrayless"];
+
+    // Appends, spans, hand-overs and a response's end in a seeded order, across block boundaries: every byte in order.
+    [Theory]
+    [MemberData(nameof(BlockShapes))]
+    public void MixedWritesAndHandOvers_AcrossBlocks_KeepEveryByteInOrder(string shape)
+    {
+        var pool = new CountingPool(shape switch
+        {
+            "slice" => CountingPool.SliceOfALargerArray,
+            "arrayless" => CountingPool.WithoutAnArray,
+            _ => null,
+        });
+        var buffer = new HoldBuffer(new SpareBlockBudget(1)) { KeepsSpare = true };
+        buffer.UsePool(pool);
+        var random = new Random(7);
+        var ended = new StringBuilder();
+        var tail = new StringBuilder();
+        var next = 0;
+        for (var step = 0; step < 2_000; step++)
+        {
+            var text = new string((char)('a' + (next++ % 26)), random.Next(1, 700));
+            switch (random.Next(10))
+            {
+                case < 4:
+                    buffer.Append(Encoding.ASCII.GetBytes(text));
+                    tail.Append(text);
+                    break;
+                case < 7:
+                    Write(buffer, text);
+                    tail.Append(text);
+                    break;
+                case 7:
+                    buffer.EndWrite();
+                    ended.Append(tail);
+                    tail.Clear();
+                    break;
+                case 8:
+                    buffer.ConsumeEnded(memoryOutstanding: false);
+                    ended.Clear();
+                    break;
+                default:
+                    buffer.Clear();
+                    ended.Clear();
+                    tail.Clear();
+                    break;
+            }
+
+            Assert.Equal(ended.ToString(), Text(buffer.Ended));
+            Assert.Equal(tail.ToString(), Text(buffer.Tail));
+            Assert.Equal(ended.Length + tail.Length, buffer.Length);
+        }
+
+        buffer.Clear();
+        buffer.ReleaseSpare();
+        Assert.Equal(0, pool.Outstanding);
+    }
+
     private static void Write(HoldBuffer buffer, string text)
     {
         var bytes = Encoding.ASCII.GetBytes(text);
