@@ -41,6 +41,9 @@ internal sealed class HoldBuffer
     /// <summary>Bytes held in all.</summary>
     public int Length => _length;
 
+    /// <summary>Whether bytes were advanced since the last <see cref="EndWrite"/>.</summary>
+    public bool HasTail => _length != _ended;
+
     /// <summary>The ended part.</summary>
     public Pieces Ended => new(this, 0, _ended);
 

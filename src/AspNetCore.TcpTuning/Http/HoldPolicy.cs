@@ -79,6 +79,22 @@ internal sealed class HoldPolicy
     }
 
     /// <summary>
+    /// Counts a write of <paramref name="bytes"/> that ended, when that is all <see cref="OnWriteEnded"/> would do:
+    /// bytes are already held, the timer watches the delay, and the threshold is not reached. False, changing nothing,
+    /// otherwise.
+    /// </summary>
+    public bool TryAddHeld(long bytes)
+    {
+        if (_held == 0 || CheckDelayAtWrites || _held + bytes >= _threshold)
+        {
+            return false;
+        }
+
+        _held += bytes;
+        return true;
+    }
+
+    /// <summary>
     /// A write of <paramref name="bytes"/> that is too large to be worth holding arrives: whatever is held leaves first
     /// and the write follows without being held (Kestrel's backpressure then applies to it as to any write).
     /// </summary>

@@ -1,6 +1,7 @@
 using AspNetCore.TcpTuning.Diagnostics;
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 using AspNetCore.TcpTuning.Configuration;
 using AspNetCore.TcpTuning.Connection;
 using AspNetCore.TcpTuning.Infrastructure;
@@ -307,6 +308,18 @@ internal sealed partial class MessageBoundaryPipeWriter : PipeWriter, IDisposabl
 
     public override ValueTask<FlushResult> WriteAsync(ReadOnlyMemory<byte> source, CancellationToken cancellationToken = default)
     {
+        // Kept small for the JIT to inline into the app's loop: a held write, else the general path.
+        if (Holding && !Aborting)
+        {
+            return WriteHeld(source, cancellationToken);
+        }
+
+        return WriteUnheld(source, cancellationToken);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private ValueTask<FlushResult> WriteUnheld(ReadOnlyMemory<byte> source, CancellationToken cancellationToken)
+    {
         if (Aborting)
         {
             return AbortedResult;
@@ -480,28 +493,52 @@ internal sealed partial class MessageBoundaryPipeWriter : PipeWriter, IDisposabl
                 return WriteAfterAsync(background, source, cancellationToken);
             }
 
-            OnStarted();
             _memoryOutstanding = false;
-            if (ExceedsBody(source.Length))
+            if (AddsToHeld(source.Length))
             {
-                // Past the declared length: Kestrel throws at this write, as it would have; it is no longer held.
-                var materialized = Materialize(FlushReason.Error);
-                _decision = ResponseFlushDecision.PassThrough;
-                return materialized.IsCompletedSuccessfully ? WriteToKestrel(source, cancellationToken) : WriteToKestrelAfterAsync(materialized, source, cancellationToken);
+                // What WriteHeldGeneral concludes for such a write, without its questions.
+                _buffer.Append(source.Span);
+                _buffer.EndWrite();
+                _bodyBytes += source.Length;
+                return HeldResult(cancellationToken);
             }
 
-            var completes = CompletesBody(source.Length);
-            _bodyBytes += source.Length;
-            if (completes || _policy.IsLargeWrite(source.Length))
-            {
-                return WriteThrough(source, completes, cancellationToken);
-            }
-
-            _buffer.Append(source.Span);
-            var reason = _policy.OnWriteEnded(_buffer.EndWrite() + TakeKestrelBytes(), Now(completesBody: false), completesBody: false);
-            return Act(reason, cancellationToken);
+            return WriteHeldGeneral(source, cancellationToken);
         }
     }
+
+    // A held write that may end the message, pass the threshold, need the clock or arm the timer. Under _sync.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private ValueTask<FlushResult> WriteHeldGeneral(ReadOnlyMemory<byte> source, CancellationToken cancellationToken)
+    {
+        OnStarted();
+        if (ExceedsBody(source.Length))
+        {
+            // Past the declared length: Kestrel throws at this write, as it would have; it is no longer held.
+            var materialized = Materialize(FlushReason.Error);
+            _decision = ResponseFlushDecision.PassThrough;
+            return materialized.IsCompletedSuccessfully ? WriteToKestrel(source, cancellationToken) : WriteToKestrelAfterAsync(materialized, source, cancellationToken);
+        }
+
+        var completes = CompletesBody(source.Length);
+        _bodyBytes += source.Length;
+        if (completes || _policy.IsLargeWrite(source.Length))
+        {
+            return WriteThrough(source, completes, cancellationToken);
+        }
+
+        _buffer.Append(source.Span);
+        var reason = _policy.OnWriteEnded(_buffer.EndWrite() + TakeKestrelBytes(), Now(completesBody: false), completesBody: false);
+        return Act(reason, cancellationToken);
+    }
+
+    // Whether a write of `bytes` only adds to what is held (most writes of a chatty response): the response started
+    // holding, declares no length, has nothing advanced unended, hooked the abort, and the timer already watches the
+    // deadline this write leaves as it is; the policy then counts the bytes (HoldPolicy.TryAddHeld). Under _sync.
+    private bool AddsToHeld(int bytes)
+        => _started && _declaredLength < 0 && _kestrelBytes == 0 && !_buffer.HasTail && _originalLifetime is not null
+           && (_watched ? _registered && _synchronousArmedFor == 0 : _synchronousArmedFor == _policy.Deadline && !_synchronousDeadline.Passed)
+           && _policy.TryAddHeld(bytes);
 
     // The write ends the message, or is too large to hold: what is held leaves first, then the write, unheld. Under _sync.
     private ValueTask<FlushResult> WriteThrough(ReadOnlyMemory<byte> source, bool completes, CancellationToken cancellationToken)

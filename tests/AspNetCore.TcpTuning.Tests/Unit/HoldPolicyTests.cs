@@ -113,6 +113,39 @@ public sealed class HoldPolicyTests
     [InlineData(Threshold, true)]
     public void IsLargeWrite_AtTheThreshold(long bytes, bool expected) => Assert.Equal(expected, NewPolicy().IsLargeWrite(bytes));
 
+    // TryAddHeld is OnWriteEnded's answer "None, the bytes counted, no clock needed", or nothing at all.
+    [Theory]
+    [InlineData(0, false, 100, false)]               // nothing held yet: the delay starts here, which needs the clock
+    [InlineData(100, true, 100, false)]              // each write checks the delay
+    [InlineData(100, false, 100, true)]
+    [InlineData(100, false, 0, true)]
+    [InlineData(100, false, Threshold - 101, true)]  // one byte short of the threshold
+    [InlineData(100, false, Threshold - 100, false)] // reaches it
+    [InlineData(100, false, Threshold, false)]       // a large write
+    public void TryAddHeld_OnlyWhereOnWriteEndedWouldOnlyCount(long held, bool checkDelayAtWrites, long bytes, bool expected)
+    {
+        var policy = NewPolicy();
+        var general = NewPolicy();
+        foreach (var p in new[] { policy, general })
+        {
+            p.OnWriteEnded(held, 0, completesBody: false);
+            p.CheckDelayAtWrites = checkDelayAtWrites;
+        }
+
+        Assert.Equal(expected, policy.TryAddHeld(bytes));
+        if (expected)
+        {
+            Assert.False(general.NeedsTime(completesBody: false));
+            Assert.Equal(FlushReason.None, general.OnWriteEnded(bytes, 0, completesBody: false));
+            Assert.Equal(general.Held, policy.Held);
+            Assert.Equal(general.Deadline, policy.Deadline);
+        }
+        else
+        {
+            Assert.Equal(held, policy.Held);
+        }
+    }
+
     private static HoldPolicy NewPolicy()
     {
         var policy = new HoldPolicy();

@@ -330,6 +330,70 @@ public sealed class MessageBoundaryPipeWriterTests
         Assert.Equal(1, server.Writes);
     }
 
+    // Chatty writes, in either phase: the write that reaches the threshold sends everything held, no earlier one does.
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task HeldWrites_TheWriteThatReachesTheThresholdSendsThem(bool synchronous)
+    {
+        using var sweeper = new HeldResponseSweeper(_clock);
+        var (writer, server) = Start(sweeper);
+        if (synchronous)
+        {
+            writer.BeginSynchronousPhase();
+        }
+        else
+        {
+            writer.WatchHeldBytes();
+        }
+
+        var writes = s_policy.FlushThreshold / 100;
+        await WriteHeldAsync(writer, writes);
+        Assert.Equal(0, server.Writes);
+
+        await writer.WriteAsync(new byte[100]);
+        Assert.Equal(1, server.Writes);
+        Assert.Equal((writes + 1) * 100, server.Bytes);
+        await writer.EndMessageAsync(markEnd: true);
+        if (synchronous)
+        {
+            writer.EndSynchronousPhase();
+        }
+    }
+
+    // A declared length: the write that completes it sends the whole body at once, however many writes came before.
+    [Fact]
+    public async Task HeldWrites_WithADeclaredLength_TheWriteThatCompletesItSendsThem()
+    {
+        using var sweeper = new HeldResponseSweeper(_clock);
+        var (writer, server) = await StartWithDeclaredLengthAsync(sweeper, 6400);
+        writer.BeginSynchronousPhase();
+
+        await WriteHeldAsync(writer, 63);
+        Assert.Equal(0, server.Bytes);
+        await writer.WriteAsync(new byte[100]);
+
+        Assert.Equal(6400, server.Bytes);
+        writer.EndSynchronousPhase();
+    }
+
+    // A handler gone asynchronous: held writes wait for the timer, which sends them at the deadline.
+    [Fact]
+    public async Task HeldWrites_Watched_TheTimerSendsThemAtTheDeadline()
+    {
+        using var sweeper = new HeldResponseSweeper(_clock);
+        var (writer, server) = Start(sweeper);
+        writer.WatchHeldBytes();
+
+        await WriteHeldAsync(writer, 64);
+        AdvanceByMilliseconds(1);
+        Assert.Equal(0, server.Bytes);
+        AdvanceByMilliseconds(10);
+
+        Assert.Equal(1, server.Writes);
+        Assert.Equal(6400, server.Bytes);
+    }
+
     // 100 bytes held by a handler gone asynchronous, then the timer's flush of them, left pending by the server.
     private async Task<(MessageBoundaryPipeWriter Writer, RecordingBody Server)> StartWithTimerFlushInFlightAsync(HeldResponseSweeper sweeper)
     {
@@ -378,6 +442,8 @@ public sealed class MessageBoundaryPipeWriterTests
     {
         var context = new DefaultHttpContext();
         context.Request.Protocol = "HTTP/1.1";
+        // Kestrel's request always has one (the writer hooks its Abort while bytes are held).
+        context.Features.Set<IHttpRequestLifetimeFeature>(new HttpRequestLifetimeFeature());
         var response = new StartableResponseFeature();
         context.Features.Set<IHttpResponseFeature>(response);
         var server = new RecordingBody(response);
