@@ -81,7 +81,7 @@ internal sealed partial class MessageBoundaryPipeWriter
     private async Task InBackgroundAsync(ValueTask<FlushResult> flush)
     {
         await ObserveAsync(flush).ConfigureAwait(false);
-        lock (_sync)
+        using (Locked())
         {
             if (_watched && _policy.Held > 0)
             {

@@ -47,7 +47,7 @@ internal sealed partial class MessageBoundaryPipeWriter
     {
         await background.ConfigureAwait(false);
         ValueTask<FlushResult> flush;
-        lock (_sync)
+        using (Locked())
         {
             flush = FlushHeldForAbort();
         }
@@ -120,7 +120,7 @@ internal sealed partial class MessageBoundaryPipeWriter
     private async Task CommitTailAfterAsync(ValueTask<FlushResult> flush)
     {
         await ObserveAsync(flush).ConfigureAwait(false);
-        lock (_sync)
+        using (Locked())
         {
             CommitTail();
         }

@@ -237,7 +237,7 @@ internal sealed partial class MessageBoundaryPipeWriter
             return AfterResolution(now);
         }
 
-        lock (_sync)
+        using (Locked())
         {
             // A phase that has ended has nothing to take (the middleware watches what it holds), nor has a later
             // response's. The phase's thread is read before the response: it is written after it.
@@ -268,7 +268,7 @@ internal sealed partial class MessageBoundaryPipeWriter
     /// <summary>The handler went asynchronous: from now on the delay timer watches held bytes.</summary>
     public void WatchHeldBytes()
     {
-        lock (_sync)
+        using (Locked())
         {
             _watched = true;
             _policy.CheckDelayAtWrites = false;
@@ -305,7 +305,7 @@ internal sealed partial class MessageBoundaryPipeWriter
     /// <summary>Returns the block kept between responses (the connection ended).</summary>
     public void ReleaseSpareBlock()
     {
-        lock (_sync)
+        using (Locked())
         {
             _buffer.ReleaseSpare();
         }
@@ -323,7 +323,7 @@ internal sealed partial class MessageBoundaryPipeWriter
     /// </summary>
     public long OnSweep(long now)
     {
-        lock (_sync)
+        using (Locked())
         {
             // Let go when nothing is due later; a flush of ours in flight registers the writer again when it completes.
             var next = FlushOverdue(now, out _);

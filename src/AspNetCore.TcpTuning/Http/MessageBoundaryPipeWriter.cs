@@ -26,7 +26,8 @@ namespace AspNetCore.TcpTuning.Http;
 /// </remarks>
 internal sealed partial class MessageBoundaryPipeWriter : PipeWriter, IDisposable
 {
-    private readonly Lock _sync = new();
+    // Not readonly: a mutable struct, entered in place (Locked(), Sync()).
+    private SpinningLock _sync;
     private readonly TimeProvider _timeProvider;
     private readonly HeldResponseSweeper _sweeper;
     private readonly TcpTuningMetrics? _metrics;
@@ -84,7 +85,7 @@ internal sealed partial class MessageBoundaryPipeWriter : PipeWriter, IDisposabl
         // The timer may still hold this writer from the connection's previous response (it lets go under the lock).
         if (Volatile.Read(ref _registered))
         {
-            lock (_sync)
+            using (Locked())
             {
                 Reset(context, inner, settings, routesOverride, cork);
             }
@@ -686,7 +687,7 @@ internal sealed partial class MessageBoundaryPipeWriter : PipeWriter, IDisposabl
     // until the timer takes the writer over: the call counts itself in first, then looks (TakeOverSynchronousPhase).
     private SyncScope Sync()
         // The phase's thread is read first: outside the phase the lock alone reads the current thread.
-        => _synchronousThreadId != 0 && Environment.CurrentManagedThreadId == _synchronousThreadId ? SyncOnPhaseThread() : new SyncScope(_sync, null);
+        => _synchronousThreadId != 0 && Environment.CurrentManagedThreadId == _synchronousThreadId ? SyncOnPhaseThread() : Locked();
 
     // Sync() for a caller on the synchronous phase's thread: no lock, unless the timer has taken the phase over.
     private SyncScope SyncOnPhaseThread()
@@ -694,34 +695,40 @@ internal sealed partial class MessageBoundaryPipeWriter : PipeWriter, IDisposabl
         Volatile.Write(ref _synchronousDepth, _synchronousDepth + 1);
         if (Volatile.Read(ref _takenOverFor) != _response)
         {
-            return new SyncScope(null, this);
+            return new SyncScope(this, locked: false);
         }
 
         Volatile.Write(ref _synchronousDepth, _synchronousDepth - 1);
-        return new SyncScope(_sync, null);
+        return Locked();
+    }
+
+    // The lock, whoever calls: the timer's thread, a flush's continuation, the abort hook.
+    private SyncScope Locked()
+    {
+        _sync.Enter();
+        return new SyncScope(this, locked: true);
     }
 
     private readonly ref struct SyncScope
     {
-        private readonly Lock? _lock;
-        private readonly MessageBoundaryPipeWriter? _synchronous;
+        private readonly MessageBoundaryPipeWriter _writer;
+        private readonly bool _locked;
 
-        public SyncScope(Lock? syncLock, MessageBoundaryPipeWriter? synchronous)
+        public SyncScope(MessageBoundaryPipeWriter writer, bool locked)
         {
-            _lock = syncLock;
-            _synchronous = synchronous;
-            syncLock?.Enter();
+            _writer = writer;
+            _locked = locked;
         }
 
         public void Dispose()
         {
-            if (_synchronous is { } writer)
+            if (_locked)
             {
-                Volatile.Write(ref writer._synchronousDepth, writer._synchronousDepth - 1);
+                _writer._sync.Exit();
             }
             else
             {
-                _lock?.Exit();
+                Volatile.Write(ref _writer._synchronousDepth, _writer._synchronousDepth - 1);
             }
         }
     }
