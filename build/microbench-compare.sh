@@ -23,9 +23,8 @@ mode=${1:?MODE}
 response=${2:?RESPONSE}
 if (( rounds < 1 || rounds > 100 )); then echo "--rounds must be 1-100" >&2; exit 2; fi
 
-base=$(mktemp -d)
-trap 'git worktree remove --force "$base/tree" >/dev/null 2>&1 || true; rm -rf "$base"' EXIT
-git worktree add -q --detach "$base/tree" "$base_ref"
+source build/two-builds.sh
+two_builds_checkout "$base_ref"
 # The base may predate the loop: run it with this tree's harness.
 cp build/TcpTuning.Microbenchmarks/*.cs "$base/tree/build/TcpTuning.Microbenchmarks/"
 project=build/TcpTuning.Microbenchmarks
@@ -39,7 +38,7 @@ for ((round = 1; round <= rounds; round++)); do
   echo "this $(dotnet "$project/$dll" loop "$mode" "$response" "$seconds" $handler)" | tee -a "$results"
 done
 
-median() { awk -v b="$1" '$1 == b { print $(NF - 3) }' "$results" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
-base_median=$(median base)
-this_median=$(median this)
+nanoseconds() { awk -v b="$1" '$1 == b { print $(NF - 3) }' "$results"; }
+base_median=$(nanoseconds base | median)
+this_median=$(nanoseconds this | median)
 echo "median ns per request over $rounds runs each: base ($base_ref) $base_median, this tree $this_median; this / base $(awk -v t="$this_median" -v b="$base_median" 'BEGIN { printf "%.3f", t / b }')"

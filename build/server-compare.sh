@@ -23,9 +23,8 @@ path=${1:?PATH (a chatty path: /chatty or /chatty-async)}
 if [[ $path != /chatty* ]]; then echo "PATH must be a chatty path: only those have the ceiling to pair with" >&2; exit 2; fi
 if (( rounds < 1 || rounds > 50 || runs < 1 || runs > 20 )); then echo "--rounds must be 1-50 and --runs 1-20" >&2; exit 2; fi
 
-base=$(mktemp -d)
-trap 'git worktree remove --force "$base/tree" >/dev/null 2>&1 || true; rm -rf "$base"' EXIT
-git worktree add -q --detach "$base/tree" "$base_ref"
+source build/two-builds.sh
+two_builds_checkout "$base_ref"
 project=build/TcpTuning.Benchmarks
 dotnet build "$project" -c Release -nologo -v q >/dev/null
 dotnet build "$base/tree/$project" -c Release -nologo -v q >/dev/null
@@ -49,7 +48,6 @@ ratios() {
       if ($2 == "ceiling") { ceilingRate = rate; ceilingCpu = cpu } else { print cpu / ceilingCpu, rate / ceilingRate }
     }' "$results"
 }
-median() { sort -n | awk '{ v[NR] = $1 } END { printf "%.3f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 for build in base this; do
-  echo "$build: library / ceiling over $(ratios $build | wc -l) runs: CPU per request median $(ratios $build | cut -d' ' -f1 | median), rate median $(ratios $build | cut -d' ' -f2 | median)"
+  echo "$build: library / ceiling over $(ratios $build | wc -l) runs: CPU per request median $(ratios $build | cut -d' ' -f1 | median %.3f), rate median $(ratios $build | cut -d' ' -f2 | median %.3f)"
 done
