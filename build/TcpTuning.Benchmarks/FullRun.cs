@@ -144,7 +144,7 @@ internal static class FullRun
         }
 
         report.Heading(2, "Goals");
-        report.Paragraph($"Each verdict is computed from the medians of the tables above.");
+        report.Paragraph($"Each verdict is computed from the medians of the tables above (gen1 collections pooled over the rounds). \"Run by run\": each run's ratio to the run of its baseline in the same pass, seconds apart: their median and range show how far this machine's noise moves a verdict.");
         report.Table("feature", "goal", "measured", "met");
         foreach (var goal in scenarios.SelectMany(s => s.Goals()))
         {
