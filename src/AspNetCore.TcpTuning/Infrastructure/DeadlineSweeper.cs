@@ -5,12 +5,6 @@ namespace AspNetCore.TcpTuning.Infrastructure;
 /// deadline rather than ticking: an idle server runs no timer, a busy one wakes about once per deadline's length. Each
 /// sweep visits every item until it says it is done; sweeps are at least <c>minimumInterval</c> apart.
 /// </summary>
-/// <remarks>
-/// A sweep that let every item go keeps the timer armed one more span ahead (the span of the last watched deadline),
-/// so that the items a busy server watches next, whose deadlines are that far ahead too, need not arm it: arming from
-/// another thread wakes the timer's thread, which on a busy server doubled its wake-ups. A sweep that finds nothing
-/// to visit lets the timer rest.
-/// </remarks>
 /// <typeparam name="T">The watched item.</typeparam>
 internal sealed class DeadlineSweeper<T> : IDisposable
     where T : class
@@ -26,7 +20,6 @@ internal sealed class DeadlineSweeper<T> : IDisposable
     private long _armedFor;
     private long _earliestWatchedWhileSweeping = long.MaxValue;
     private long _lastSweep;
-    private long _lingerSpan;
 
     /// <param name="timeProvider">The clock.</param>
     /// <param name="minimumInterval">The least time between two sweeps: deadlines closer than this share one.</param>
@@ -57,7 +50,6 @@ internal sealed class DeadlineSweeper<T> : IDisposable
         lock (_lock)
         {
             _items.Add(item);
-            _lingerSpan = Math.Max(_minimumInterval, deadline - _timeProvider.GetTimestamp());
 
             if (_isSweeping)
             {
@@ -108,7 +100,6 @@ internal sealed class DeadlineSweeper<T> : IDisposable
         // Visits run outside the lock: they take the items' own locks, which the app's threads hold when they watch.
         var earliest = long.MaxValue;
         var kept = 0;
-        var visited = batch.Count;
         for (var i = 0; i < batch.Count; i++)
         {
             var item = batch[i];
@@ -133,11 +124,6 @@ internal sealed class DeadlineSweeper<T> : IDisposable
             if (_items.Count > 0)
             {
                 Arm(earliest);
-            }
-            else if (visited > 0)
-            {
-                // Busy, for all this sweep let go: the next items will be due about a span from now (see remarks).
-                Arm(now + _lingerSpan);
             }
         }
     }

@@ -101,50 +101,6 @@ public sealed class DeadlineSweeperTests
     }
 
     [Fact]
-    public void BusyServer_EverySweepFindsItsItemsDone_WatchesDoNotArmTheTimer()
-    {
-        // A response every millisecond that holds for 0.05 ms, with a 5 ms deadline (synchronous handlers at low
-        // concurrency): each sweep lets every item go. Arming from a watch wakes the timer's thread; only the first may.
-        var clock = new RecordingTimeProvider();
-        var delay = TimeSpan.FromMilliseconds(5);
-        var sweeps = new HashSet<long>();
-        using var sweeper = new DeadlineSweeper<Item>(clock, s_minimumInterval, (item, now) =>
-        {
-            sweeps.Add(now);
-            return item.Visit(now);
-        }, "test");
-
-        var armedByWatches = 0;
-        for (var i = 0; i < 100; i++)
-        {
-            var watchedAt = clock.GetTimestamp();
-            var item = new Item(now => now - watchedAt >= Ticks(clock, TimeSpan.FromMilliseconds(0.05)) ? 0 : watchedAt + Ticks(clock, delay));
-            var armsBefore = clock.DueTimes.Count;
-            sweeper.Watch(item, watchedAt + Ticks(clock, delay));
-            armedByWatches += clock.DueTimes.Count - armsBefore;
-            Advance(clock, TimeSpan.FromMilliseconds(1));
-        }
-
-        Assert.Equal(1, armedByWatches);
-        Assert.InRange(sweeps.Count, 100 / 5 - 2, 100 / 5 + 2);
-    }
-
-    [Fact]
-    public void LastItemLetGo_TimerSweepsOnceMoreAfterASpan_ThenRests()
-    {
-        var clock = new RecordingTimeProvider();
-        var item = new Item(_ => 0);
-        using var sweeper = new DeadlineSweeper<Item>(clock, s_minimumInterval, static (item, now) => item.Visit(now), "test");
-
-        sweeper.Watch(item, clock.GetTimestamp() + Ticks(clock, TimeSpan.FromMilliseconds(5)));
-        Advance(clock, TimeSpan.FromSeconds(1));
-
-        Assert.Single(item.Visits);
-        // The watch's arming and the one that lingers a span past the sweep that let the item go; nothing after.
-        Assert.Equal([TimeSpan.FromMilliseconds(5), TimeSpan.FromMilliseconds(5)], clock.DueTimes);
-    }
-
-    [Fact]
     public void Timer_IsArmedInWholeMilliseconds_NeverZeroForAFutureDeadline()
     {
         // The system timer truncates to milliseconds: 0.9 ms would fire at once, and re-armed from that sweep, again.
@@ -176,17 +132,6 @@ public sealed class DeadlineSweeperTests
             _clock.Advance(left < step ? left : step);
         }
     }
-
-    private static void Advance(FakeTimeProvider clock, TimeSpan span)
-    {
-        var step = TimeSpan.FromMilliseconds(0.1);
-        for (var left = span; left > TimeSpan.Zero; left -= step)
-        {
-            clock.Advance(left < step ? left : step);
-        }
-    }
-
-    private static long Ticks(TimeProvider clock, TimeSpan span) => DeadlineSweeper<Item>.ToTimestampTicks(clock, span);
 
     private DeadlineSweeper<Item> Sweeper() => new(_clock, s_minimumInterval, static (item, now) => item.Visit(now), "test");
 
