@@ -129,8 +129,17 @@ internal sealed class CorkLoadScenario(BenchContext context) : BenchScenario(con
     // Collections per million responses, pooled over the rounds: a run sees one or two gen1 collections, so a median of
     // each run's rate compares 1 against 2, and the verdict flipped from run to run on that step alone.
     private double Gen1PerMillion(string mix, string name)
-        => 1e6 * Measured.Values("gen1", mix, name).Sum() / Measured.Values("responses", mix, name).Sum();
+    {
+        var (collections, responses) = Gen1Totals(mix, name);
+        return 1e6 * collections / responses;
+    }
 
     private string Gen1Count(string mix, string name)
-        => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{Measured.Values("gen1", mix, name).Sum():F0} in {Measured.Values("responses", mix, name).Sum() / 1e6:F2} M responses");
+    {
+        var (collections, responses) = Gen1Totals(mix, name);
+        return string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{collections:F0} in {responses / 1e6:F2} M responses");
+    }
+
+    private (double Collections, double Responses) Gen1Totals(string mix, string name)
+        => (Measured.Values("gen1", mix, name).Sum(), Measured.Values("responses", mix, name).Sum());
 }
