@@ -14,6 +14,12 @@ internal sealed class BenchContext(BenchOptions options, ServerProcess bare, Ser
     /// <summary>Bare Kestrel with a handler that buffers in Kestrel itself: the best any flush policy can do.</summary>
     public const string Ceiling = "ceiling: bare Kestrel, handler writes with GetSpan/Advance, one flush at the end";
 
+    /// <summary>
+    /// The ceiling's handler on the tuned server's <c>Adaptive</c> endpoint (its process and connection wrappers,
+    /// <c>PerWrite</c>): next to <see cref="Ceiling"/> it shows what the process and the connection layer cost.
+    /// </summary>
+    public const string TunedCeiling = "ceiling in the tuned server: Adaptive, handler writes with GetSpan/Advance, one flush at the end";
+
     public const string Defaults = "Adaptive + MessageBoundary (library defaults)";
 
     /// <summary>The payload of a full segment across the veth pair: MTU 1500 less the IP, TCP and timestamp headers.</summary>

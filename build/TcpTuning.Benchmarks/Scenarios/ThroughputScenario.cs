@@ -34,8 +34,16 @@ internal sealed class ThroughputScenario(BenchContext context) : BenchScenario(c
         (BenchContext.Ceiling, BenchEndpoints.Loopback.Single(e => e.Name == BenchContext.Bare).Host, null, null),
     ];
 
+    /// <summary>The ceiling's handler on the tuned server's Adaptive endpoint: the library defaults' process and wrappers, no policy.</summary>
+    private static readonly (string Name, string Host, string? QuickAck, string? ResponseFlush) s_tunedCeiling =
+        (BenchContext.TunedCeiling, BenchEndpoints.Loopback.Single(e => e.Name == "Adaptive").Host, "Adaptive", null);
+
+    // The chatty runs at other connection counts: the ceiling modes and the ceiling in the tuned server.
+    private static readonly (string Name, string Host, string? QuickAck, string? ResponseFlush)[] s_sweepModes =
+        [.. CeilingModes, s_tunedCeiling];
+
     private static readonly (string Name, string Host, string? QuickAck, string? ResponseFlush)[] s_chattyModes =
-        FlushModes.Append(CeilingModes[^1]).ToArray();
+        [.. FlushModes, CeilingModes[^1], s_tunedCeiling];
 
     // Passes: runs of every configuration per round. The plaintext goals are a few percent either way, within the noise
     // of a 3-second run on 2 shared cores: twice the runs for those cheap scenarios.
@@ -49,7 +57,7 @@ internal sealed class ThroughputScenario(BenchContext context) : BenchScenario(c
 
     /// <summary>The URL of a configuration: the ceiling serves the same response from its own route.</summary>
     public static Uri UrlOf(ServerProcess server, string name, string host, string path)
-        => new(server.AddressOn(host), name == BenchContext.Ceiling ? path + "-ideal" : path);
+        => new(server.AddressOn(host), name is BenchContext.Ceiling or BenchContext.TunedCeiling ? path + "-ideal" : path);
 
     public override async Task WarmUpAsync()
     {
@@ -98,7 +106,7 @@ internal sealed class ThroughputScenario(BenchContext context) : BenchScenario(c
         {
             foreach (var connections in SweptCounts)
             {
-                foreach (var (name, host, quickAck, _) in Stats.Rotate(CeilingModes, round))
+                foreach (var (name, host, quickAck, _) in Stats.Rotate(s_sweepModes, round))
                 {
                     var value = (await wrk.RunAsync(UrlOf(Context.ServerOf(quickAck), name, host, scenario.Path), Context.Options.WrkSeconds, connections)).RequestsPerSecond;
                     Measured.Add("rps", SweepKey(scenario.Name, connections), name, value);
@@ -141,13 +149,14 @@ internal sealed class ThroughputScenario(BenchContext context) : BenchScenario(c
         }
 
         report.Heading(3, "chatty, by wrk connections");
-        report.Paragraph($"The two chatty scenarios at other wrk connection counts (`-c`), the same servers and rounds; the {MainConnections}-connection rows are the tables above. Bare Kestrel's rate, and so every ratio to it, moves with the load; the library's ratio to the ceiling is what it controls.");
-        report.Table("response", ">connections", ">bare Kestrel req/s", ">ceiling req/s", ">library defaults req/s", ">ceiling / bare", ">library defaults / bare", ">library defaults / ceiling");
+        report.Paragraph($"The two chatty scenarios at other wrk connection counts (`-c`), the same servers and rounds; the {MainConnections}-connection rows are the tables above. Bare Kestrel's rate, and so every ratio to it, moves with the load; the library's ratio to the ceiling is what it controls. \"ceiling in the tuned server\" runs the ceiling's handler on the tuned server's `Adaptive` endpoint (`PerWrite`): the library defaults' process and connection wrappers without the flush policy. Where it is level with the ceiling, the library's distance from the ceiling is the flush policy's own.");
+        report.Table("response", ">connections", ">bare Kestrel req/s", ">ceiling req/s", ">library defaults req/s", ">ceiling / bare", ">library defaults / bare", ">library defaults / ceiling", ">ceiling in the tuned server req/s", ">ceiling in the tuned server / ceiling", ">library defaults / ceiling in the tuned server");
         foreach (var scenario in new[] { ChattyBackToBack, ChattyAsync })
         {
             foreach (var connections in SweptCounts.Append(MainConnections).Order())
             {
-                report.Row($"{scenario} | {connections} | {CeilingCells(Measured, SweepKey(scenario, connections))}");
+                var key = SweepKey(scenario, connections);
+                report.Row($"{scenario} | {connections} | {CeilingCells(Measured, key)} | {TunedCeilingCells(Measured, key)}");
             }
         }
 
@@ -194,6 +203,18 @@ internal sealed class ThroughputScenario(BenchContext context) : BenchScenario(c
         return $"{bare:F0} | {ceiling:F0} | {defaults:F0} | {ceiling / bare:F2} | {defaults / bare:F2} | {defaults / ceiling:F2}";
     }
 
+    // The ceiling in the tuned server's rate, its ratio to the ceiling, and the library defaults' ratio to it.
+    private static FormattableString TunedCeilingCells(Measurements measured, string scenario)
+    {
+        if (!measured.Has("rps", scenario, BenchContext.TunedCeiling))
+        {
+            return $"n/a | n/a | n/a";
+        }
+
+        var tuned = measured.Median("rps", scenario, BenchContext.TunedCeiling);
+        return $"{tuned:F0} | {tuned / measured.Median("rps", scenario, BenchContext.Ceiling):F2} | {measured.Median("rps", scenario, BenchContext.Defaults) / tuned:F2}";
+    }
+
     /// <summary>
     /// The library defaults at >= 0.95 of the hand-buffered ceiling: the best a flush policy can do. The verdict is the
     /// ratio of the medians; the round-by-round ratios and the CPU per response beside it show how far noise moves it.
@@ -205,6 +226,12 @@ internal sealed class ThroughputScenario(BenchContext context) : BenchScenario(c
         if (measured.Has("cpu", scenario, BenchContext.Ceiling))
         {
             text += string.Create(CultureInfo.InvariantCulture, $"; CPU per response {measured.Median("cpu", scenario, BenchContext.Defaults) / measured.Median("cpu", scenario, BenchContext.Ceiling):F2}x the ceiling's");
+        }
+
+        if (measured.Has("rps", scenario, BenchContext.TunedCeiling))
+        {
+            // Not the verdict: the same ratio against the ceiling in the library's own process, which separates the policy.
+            text += string.Create(CultureInfo.InvariantCulture, $"; against the ceiling in the tuned server {measured.Median("rps", scenario, BenchContext.Defaults) / measured.Median("rps", scenario, BenchContext.TunedCeiling):F2} ({RunByRun(measured, scenario, BenchContext.Defaults, BenchContext.TunedCeiling)})");
         }
 
         return new Goal("flush policy", $"{label}: library defaults >= 0.95 of the ceiling", text + ")", ratio >= 0.95);
