@@ -26,6 +26,10 @@ internal sealed class Measurements
 
     public double Median(string measure, string scenario, string configuration) => Stats.Median(Values(measure, scenario, configuration));
 
+    /// <summary>The ratio of the medians of two configurations (a goal's verdict).</summary>
+    public double MedianRatio(string measure, string scenario, string configuration, string baseline)
+        => Median(measure, scenario, configuration) / Median(measure, scenario, baseline);
+
     /// <summary>The median, formatted, or "n/a" when nothing was measured.</summary>
     public string Cell(string measure, string scenario, string configuration, string format = "F2")
         => Has(measure, scenario, configuration) ? Median(measure, scenario, configuration).ToString(format, System.Globalization.CultureInfo.InvariantCulture) : "n/a";

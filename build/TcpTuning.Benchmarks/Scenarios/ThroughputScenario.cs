@@ -212,7 +212,7 @@ internal sealed class ThroughputScenario(BenchContext context) : BenchScenario(c
         }
 
         var tuned = measured.Median("rps", scenario, BenchContext.TunedCeiling);
-        return $"{tuned:F0} | {tuned / measured.Median("rps", scenario, BenchContext.Ceiling):F2} | {measured.Median("rps", scenario, BenchContext.Defaults) / tuned:F2}";
+        return $"{tuned:F0} | {measured.MedianRatio("rps", scenario, BenchContext.TunedCeiling, BenchContext.Ceiling):F2} | {measured.MedianRatio("rps", scenario, BenchContext.Defaults, BenchContext.TunedCeiling):F2}";
     }
 
     /// <summary>
@@ -221,17 +221,17 @@ internal sealed class ThroughputScenario(BenchContext context) : BenchScenario(c
     /// </summary>
     public static Goal CeilingGoal(Measurements measured, string label, string scenario)
     {
-        var ratio = measured.Median("rps", scenario, BenchContext.Defaults) / measured.Median("rps", scenario, BenchContext.Ceiling);
+        var ratio = measured.MedianRatio("rps", scenario, BenchContext.Defaults, BenchContext.Ceiling);
         var text = string.Create(CultureInfo.InvariantCulture, $"{ratio:F2} ({RunByRun(measured, scenario, BenchContext.Defaults, BenchContext.Ceiling)}");
         if (measured.Has("cpu", scenario, BenchContext.Ceiling))
         {
-            text += string.Create(CultureInfo.InvariantCulture, $"; CPU per response {measured.Median("cpu", scenario, BenchContext.Defaults) / measured.Median("cpu", scenario, BenchContext.Ceiling):F2}x the ceiling's");
+            text += string.Create(CultureInfo.InvariantCulture, $"; CPU per response {measured.MedianRatio("cpu", scenario, BenchContext.Defaults, BenchContext.Ceiling):F2}x the ceiling's");
         }
 
         if (measured.Has("rps", scenario, BenchContext.TunedCeiling))
         {
             // Not the verdict: the same ratio against the ceiling in the library's own process, which separates the policy.
-            text += string.Create(CultureInfo.InvariantCulture, $"; against the ceiling in the tuned server {measured.Median("rps", scenario, BenchContext.Defaults) / measured.Median("rps", scenario, BenchContext.TunedCeiling):F2} ({RunByRun(measured, scenario, BenchContext.Defaults, BenchContext.TunedCeiling)})");
+            text += string.Create(CultureInfo.InvariantCulture, $"; against the ceiling in the tuned server {measured.MedianRatio("rps", scenario, BenchContext.Defaults, BenchContext.TunedCeiling):F2} ({RunByRun(measured, scenario, BenchContext.Defaults, BenchContext.TunedCeiling)})");
         }
 
         return new Goal("flush policy", $"{label}: library defaults >= 0.95 of the ceiling", text + ")", ratio >= 0.95);
@@ -246,11 +246,11 @@ internal sealed class ThroughputScenario(BenchContext context) : BenchScenario(c
 
     private Goal RatioGoal(string area, string text, string scenario, string name, double goal, bool withControl)
     {
-        var ratio = Measured.Median("rps", scenario, name) / Measured.Median("rps", scenario, BenchContext.Bare);
+        var ratio = Measured.MedianRatio("rps", scenario, name, BenchContext.Bare);
         var measured = string.Create(CultureInfo.InvariantCulture, $"{ratio:F2} ({RunByRun(Measured, scenario, name, BenchContext.Bare)})");
         if (withControl)
         {
-            measured += string.Create(CultureInfo.InvariantCulture, $"; A/A control {Measured.Median("rps", scenario, BenchContext.BareControl) / Measured.Median("rps", scenario, BenchContext.Bare):F2} ({RunByRun(Measured, scenario, BenchContext.BareControl, BenchContext.Bare)})");
+            measured += string.Create(CultureInfo.InvariantCulture, $"; A/A control {Measured.MedianRatio("rps", scenario, BenchContext.BareControl, BenchContext.Bare):F2} ({RunByRun(Measured, scenario, BenchContext.BareControl, BenchContext.Bare)})");
         }
 
         return new Goal(area, text, measured, ratio >= goal);
